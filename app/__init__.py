@@ -1,0 +1,48 @@
+"""Store Price API: the application factory."""
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import pipeline
+from .config import Config
+from .errors import register_error_handlers
+from .extensions import api, db, limiter
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
+
+    db.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "ApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
+
+    from .views import register_blueprints
+    register_blueprints(api)
+    register_error_handlers(app)
+    pipeline.init_app(app)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite tuned for several worker processes: WAL lets readers run beside the writer,
+    busy_timeout makes a writer wait its turn instead of failing, and foreign keys on."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,78 @@
+"""The core query: where to buy a basket at the lowest price. Database in, database out;
+the optimisation itself is the pure engine in app/basket.py."""
+from sqlalchemy import select
+
+from . import basket
+from .errors import Problem
+from .extensions import db
+from .models import Country, Item, Price, Store
+from .money import format_money
+from .restrictions import Restrictions
+
+
+def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: str | None,
+                    limit: int, max_stores: int) -> dict:
+    country = _resolve_country(rules, country)
+    items = {item.slug: item for item in db.session.scalars(
+        select(Item).where(Item.slug.in_([slug for slug, _ in lines])))}
+    unknown = [slug for slug, _ in lines if slug not in items]
+    if unknown:
+        raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
+                      unknown=unknown)
+    rules.check(categories=[items[slug].category for slug, _ in lines])
+
+    # Reads only the basket's rows: the prices index is (item_id, store_id).
+    offers = [basket.Offer(store=row.store, item=row.item, unit_price=row.amount,
+                           regular_price=row.regular_amount)
+              for row in db.session.execute(
+                  select(Store.slug.label("store"), Item.slug.label("item"),
+                         Price.amount, Price.regular_amount)
+                  .join(Store, Price.store_id == Store.id)
+                  .join(Item, Price.item_id == Item.id)
+                  .where(Price.item_id.in_([item.id for item in items.values()]),
+                         Store.country == country.code))]
+    quantities = dict(lines)
+    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores)
+    return _present(answer, country, quantities)
+
+
+def _resolve_country(rules: Restrictions, code: str | None) -> Country:
+    if code is None:
+        if rules.countries is None or len(rules.countries) != 1:
+            raise Problem(422, "validation-error", "country is required.",
+                          errors={"country": ["Missing data for required field."]})
+        (code,) = rules.countries
+    rules.check(countries=[code])
+    country = db.session.get(Country, code)
+    if country is None:
+        raise Problem(404, "not-found", f"No stores in country '{code}'.")
+    return country
+
+
+def _present(answer: basket.Answer, country: Country, quantities: dict[str, int]) -> dict:
+    def money(amount):
+        return None if amount is None else format_money(amount, country.minor_digits)
+
+    store_slugs = {s.store for s in answer.stores}
+    stores = {s.slug: s for s in db.session.scalars(
+        select(Store).where(Store.slug.in_(store_slugs)))} if store_slugs else {}
+    return {
+        "country": country.code, "currency": country.currency,
+        "stores": [{
+            "store": {"id": s.store, "name": stores[s.store].name,
+                      "chain": stores[s.store].chain.name, "city": stores[s.store].city},
+            "total": money(s.total), "items_found": s.items_found, "missing": s.missing,
+            "lines": [{"item": line.item, "quantity": line.quantity,
+                       "unit_price": money(line.unit_price),
+                       "regular_price": money(line.regular_price),
+                       "line_total": money(line.line_total)} for line in s.lines],
+        } for s in answer.stores],
+        "per_item": [{"item": b.item, "store": b.store, "unit_price": money(b.unit_price),
+                      "regular_price": money(b.regular_price)} for b in answer.per_item],
+        "lower_bound": money(sum(b.unit_price * quantities[b.item] for b in answer.per_item)),
+        "plan": None if answer.plan is None else {
+            "max_stores": answer.plan.max_stores, "total": money(answer.plan.total),
+            "exact": answer.plan.exact, "missing": answer.plan.missing,
+            "stores": [{"store": stop.store, "items": stop.items,
+                        "subtotal": money(stop.subtotal)} for stop in answer.plan.stores]},
+    }

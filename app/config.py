@@ -1,0 +1,49 @@
+"""Configuration from the environment (twelve-factor): nothing secret lives in the code."""
+import os
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """The app's clock. Tests swap it through ``app.config["CLOCK"]`` to cross a UTC midnight."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Config:
+    # Database: embedded SQLite by default, PostgreSQL for scale-out
+    # (DATABASE_URL=postgresql+psycopg://user@host/db).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///storeprice.db")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
+    # deployment with more than one worker must point this at Redis (redis://host:6379).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = "fixed-window"
+    # What to do when that storage is unreachable: "closed" refuses calls with 503,
+    # "open" falls back to per-process memory and logs a warning.
+    RATELIMIT_FAILURE_MODE = os.environ.get("RATELIMIT_FAILURE_MODE", "closed")
+    # Failed authentications per client IP: slows down anyone guessing keys.
+    AUTH_FAILURE_LIMIT = os.environ.get("AUTH_FAILURE_LIMIT", "30/minute")
+
+    # Defaults for new keys.
+    DEFAULT_RATE_LIMIT = os.environ.get("DEFAULT_RATE_LIMIT", "60/minute")
+    DEFAULT_DAILY_LIMIT = int(os.environ.get("DEFAULT_DAILY_LIMIT", "1000"))
+    DEFAULT_KEY_TTL = os.environ.get("DEFAULT_KEY_TTL", "90d")  # "" = keys never expire
+    ROTATION_GRACE = os.environ.get("ROTATION_GRACE", "24h")
+
+    # Optional server-side pepper: with it, key hashes are HMAC-SHA-256, so a stolen
+    # database alone cannot even confirm a guessed key.
+    KEY_PEPPER = os.environ.get("KEY_PEPPER", "")
+
+    # Requests larger than this are refused with 413 before they are parsed.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
+
+    # OpenAPI document and interactive docs (flask-smorest).
+    API_TITLE = "Store Price API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+    CLOCK = staticmethod(utcnow)

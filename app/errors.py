@@ -1,0 +1,131 @@
+"""One error shape for everything: RFC 9457 ``application/problem+json``.
+
+Views and pipeline steps raise ``Problem``; werkzeug's HTTP errors (404, 405, 413, ...),
+webargs validation (422), rate-limit refusals and unexpected exceptions all end up in
+``problem_response``, so a client never sees HTML or a traceback."""
+import logging
+
+import marshmallow as ma
+from flask import g, json, request
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError, InterfaceError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("storeprice")
+
+PROBLEM_JSON = "application/problem+json"
+
+# A stable type URI per failure. Clients switch on this, never on the English title.
+TITLES = {
+    "bad-request": "Malformed request",
+    "key-in-query": "API key sent in the URL",
+    "missing-key": "API key required",
+    "invalid-key": "Invalid API key",
+    "expired-key": "API key expired",
+    "key-not-yet-valid": "API key not yet valid",
+    "revoked-key": "API key revoked",
+    "insufficient-scope": "Missing scope",
+    "restricted": "Outside the key's restrictions",
+    "not-found": "Not found",
+    "unknown-items": "Unknown items",
+    "method-not-allowed": "Method not allowed",
+    "payload-too-large": "Request body too large",
+    "validation-error": "Invalid input",
+    "conflict": "Conflict",
+    "quota-exceeded": "Daily quota exceeded",
+    "rate-limited": "Too many requests",
+    "unavailable": "Service unavailable",
+    "internal-error": "Internal server error",
+}
+# werkzeug's own errors get a type from their status code.
+TYPE_BY_STATUS = {400: "bad-request", 401: "missing-key", 404: "not-found",
+                  405: "method-not-allowed", 413: "payload-too-large",
+                  422: "validation-error", 429: "rate-limited", 503: "unavailable"}
+
+
+class Problem(Exception):
+    """Raise to answer with a problem document; ``extensions`` become extra members."""
+
+    def __init__(self, status: int, type_: str, detail: str, headers=None, **extensions):
+        super().__init__(detail)
+        self.status, self.type, self.detail = status, type_, detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def problem_response(problem: Problem):
+    body = {"type": f"/problems/{problem.type}",
+            "title": TITLES.get(problem.type, problem.type.replace("-", " ").capitalize()),
+            "status": problem.status, "detail": problem.detail,
+            "instance": g.get("request_id")}
+    body.update(problem.extensions)
+    return json.dumps(body), problem.status, {"Content-Type": PROBLEM_JSON, **problem.headers}
+
+
+def from_http_exception(error: HTTPException) -> Problem:
+    data = getattr(error, "data", None) or {}
+    extensions = {}
+    if "messages" in data:  # webargs validation: {"json": {"field": ["message"]}}
+        extensions["errors"] = _flatten_locations(data["messages"])
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    detail = data.get("message") or error.description or error.name
+    if error.code == 422 and "errors" in extensions:
+        detail = "Some fields are invalid: " + ", ".join(sorted(extensions["errors"])) + "."
+    if error.code == 400 and "messages" in data:
+        detail = "The request body is not valid JSON."
+    return Problem(error.code or 500, TYPE_BY_STATUS.get(error.code, "bad-request"),
+                   detail, headers, **extensions)
+
+
+def _flatten_locations(messages: dict) -> dict:
+    """webargs nests errors by location (json, query); clients want field -> messages."""
+    flat = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            flat.update(location_errors)
+        else:
+            flat.setdefault("_schema", []).extend(location_errors)
+    return flat
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as documented in the OpenAPI document."""
+    type = ma.fields.String(metadata={"example": "/problems/quota-exceeded"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String(allow_none=True, metadata={"description": "the request id"})
+    key_id = ma.fields.String()
+    violated = ma.fields.List(ma.fields.String())
+    errors = ma.fields.Dict()
+    retry_after = ma.fields.Integer()
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with problem+json errors instead of its own error format."""
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return problem_response(from_http_exception(error))
+
+
+def register_error_handlers(app):
+    app.register_error_handler(Problem, problem_response)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        log.error("database unavailable: %s", error.__class__.__name__)
+        return problem_response(Problem(503, "unavailable", "The database is unreachable; "
+                                        "try again shortly.", {"Retry-After": "5"}))
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        if isinstance(error, HTTPException):
+            return problem_response(from_http_exception(error))
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(Problem(500, "internal-error",
+                                        "Something went wrong on our side; the request id "
+                                        "helps us find it."))

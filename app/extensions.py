@@ -1,0 +1,23 @@
+"""Extensions are created here unbound and bound to an app in ``create_app`` (init_app)."""
+from flask_limiter import Limiter
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+from .errors import ProblemApi
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+# flask-smorest builds the OpenAPI document from the marshmallow schemas; ProblemApi
+# makes every HTTP error it handles come out as application/problem+json.
+api: Api = ProblemApi()
+
+# flask-limiter owns the per-minute counters and their storage (RATELIMIT_STORAGE_URI).
+# We declare no automatic limits: the request pipeline calls it explicitly *after* the key
+# check, so a forged key id cannot spend somebody else's budget (see app/limits.py).
+limiter = Limiter(key_func=lambda: "unused")

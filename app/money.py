@@ -1,0 +1,25 @@
+"""Money as integer minor units; decimal strings only at the API edge. Pure functions."""
+from decimal import Decimal, InvalidOperation
+
+
+def format_money(minor_units: int, minor_digits: int) -> str:
+    """199, 2 -> "1.99"; 120, 0 -> "120" (JPY has no minor unit)."""
+    if minor_digits == 0:
+        return str(minor_units)
+    sign = "-" if minor_units < 0 else ""
+    whole, fraction = divmod(abs(minor_units), 10 ** minor_digits)
+    return f"{sign}{whole}.{fraction:0{minor_digits}d}"
+
+
+def parse_money(text: str, minor_digits: int) -> int:
+    """"1.99", 2 -> 199. Raises ValueError for anything that is not an exact amount."""
+    try:
+        amount = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal amount") from None
+    if not amount.is_finite():
+        raise ValueError(f"{text!r} is not a decimal amount")
+    minor = amount.scaleb(minor_digits)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{text!r} has more than {minor_digits} decimal places")
+    return int(minor)

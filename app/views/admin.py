@@ -1,0 +1,148 @@
+"""The key lifecycle and usage reports over HTTP (scope ``admin``). The CLI calls the
+same service functions (app/keys.py, app/usage.py)."""
+from datetime import timedelta
+
+import marshmallow as ma
+from flask import Response
+from flask_smorest import Blueprint
+
+from .. import keys, usage
+from ..clock import now
+from ..key_schemas import (KeyChanges, KeyCreate, KeyListArgs, KeyPage, KeySchema,
+                           NewKeySchema, PruneArgs, RotateArgs)
+from ..pipeline import requires
+from ..schemas import StrictSchema
+from . import document_errors
+
+blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration")
+
+
+def with_status(key, full_key=None):
+    key.status = keys.status(key)
+    if full_key:
+        key.key = full_key
+    return key
+
+
+@blp.route("/keys", methods=["GET"])
+@blp.arguments(KeyListArgs, location="query")
+@blp.response(200, KeyPage)
+@document_errors(blp, 422)
+@requires("admin")
+def list_keys(args):
+    """List keys."""
+    page = keys.list_keys(**args)
+    return {**page, "data": [with_status(key) for key in page["data"]]}
+
+
+@blp.route("/keys", methods=["POST"])
+@blp.arguments(KeyCreate)
+@blp.response(201, NewKeySchema)
+@document_errors(blp, 422)
+@requires("admin")
+def create_key(data):
+    """Create a key; the full key is in this response only."""
+    return with_status(*keys.create_key(**data))
+
+
+@blp.route("/keys/<key_id>", methods=["GET"])
+@blp.response(200, KeySchema)
+@document_errors(blp, 404)
+@requires("admin")
+def show_key(key_id):
+    """Show a key."""
+    return with_status(keys.get_key(key_id))
+
+
+@blp.route("/keys/<key_id>", methods=["PATCH"])
+@blp.arguments(KeyChanges)
+@blp.response(200, KeySchema)
+@document_errors(blp, 404, 422)
+@requires("admin")
+def update_key(data, key_id):
+    """Change a key's restrictions, limits or expiry."""
+    return with_status(keys.update_key(key_id, data))
+
+
+@blp.route("/keys/<key_id>/rotate", methods=["POST"])
+@blp.arguments(RotateArgs)
+@blp.response(200, NewKeySchema)
+@document_errors(blp, 404, 409, 422)
+@requires("admin")
+def rotate_key(data, key_id):
+    """New secret; the old one works for the grace period."""
+    return with_status(*keys.rotate_key(key_id, data.get("grace")))
+
+
+@blp.route("/keys/<key_id>/revoke", methods=["POST"])
+@blp.response(200, KeySchema)
+@document_errors(blp, 404)
+@requires("admin")
+def revoke_key(key_id):
+    """Revoke a key, effective immediately."""
+    return with_status(keys.revoke_key(key_id))
+
+
+@blp.route("/keys/<key_id>", methods=["DELETE"])
+@blp.response(204)
+@document_errors(blp, 404)
+@requires("admin")
+def delete_key(key_id):
+    """Delete a key (its usage history is kept)."""
+    keys.delete_key(key_id)
+
+
+class PruneAnswer(ma.Schema):
+    deleted = ma.fields.List(ma.fields.String())
+
+
+@blp.route("/keys/prune", methods=["POST"])
+@blp.arguments(PruneArgs)
+@blp.response(200, PruneAnswer)
+@document_errors(blp, 422)
+@requires("admin")
+def prune_keys(data):
+    """Delete keys unused for N days."""
+    return {"deleted": keys.prune_keys(data["unused_days"])}
+
+
+class ReportArgs(StrictSchema):
+    from_ = ma.fields.Date(data_key="from")
+    to = ma.fields.Date()
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+class ReportAnswer(ma.Schema):
+    start = ma.fields.Date(data_key="from")
+    end = ma.fields.Date(data_key="to")
+    data = ma.fields.List(ma.fields.Dict())
+    billing = ma.fields.List(ma.fields.Dict())
+
+
+@blp.route("/usage")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, ReportAnswer)
+@document_errors(blp, 422)
+@requires("admin")
+def usage_report(args):
+    """Usage of all keys per day and endpoint, with a billing summary (or CSV)."""
+    end = args.get("to") or now().date()
+    start = args.get("from_") or end - timedelta(days=29)
+    rows = usage.daily_usage(start, end)
+    if args["format"] == "csv":
+        return Response(usage.as_csv(rows), mimetype="text/csv")
+    return {"start": start, "end": end, "data": rows,
+            "billing": usage.billing_summary(start, end)}
+
+
+class AnomalyAnswer(ma.Schema):
+    data = ma.fields.List(ma.fields.Dict())
+
+
+@blp.route("/anomalies")
+@blp.response(200, AnomalyAnswer)
+@document_errors(blp)
+@requires("admin")
+def anomalies():
+    """Keys behaving unusually this hour, each flag explained."""
+    return {"data": usage.anomalies()}

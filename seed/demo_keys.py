@@ -1,0 +1,47 @@
+"""Demo keys, one per concept. They are re-issued (new secrets) by `flask keys demo`, which
+`make run` calls, because only hashes are stored and a key can never be shown twice."""
+import click
+from sqlalchemy import delete
+
+from app import keys
+from app.extensions import db
+from app.models import ApiKey
+
+DEMO_OWNER = "Store Price demo"
+GROCERIES = "dairy,produce,bakery,meat,pantry,beverages,frozen,household"
+
+DEMO_KEYS = [
+    ("grocery-app", "read-only, US groceries: the client's key (STOREPRICE_API_KEY)",
+     dict(scopes=["read"], countries=["US"], categories=GROCERIES.split(","), plan="partner")),
+    ("partner-write", "read + write prices and stores in US and CA",
+     dict(scopes=["read", "write"], countries=["US", "CA"], plan="partner")),
+    ("admin", "admin: manage keys and see all usage (plus read and write)",
+     dict(scopes=["read", "write", "admin"], plan="internal")),
+    ("expired", "already expired: every call gets 401 expired-key",
+     dict(scopes=["read"], expires_in="1s")),
+    ("tiny-quota", "daily limit of 5 calls: the 6th call today gets 429",
+     dict(scopes=["read"], daily_limit=5)),
+]
+
+
+def issue_demo_keys() -> list[tuple[str, str, str]]:
+    """Replace the demo keys; returns (label, description, full key)."""
+    db.session.execute(delete(ApiKey).where(ApiKey.owner == DEMO_OWNER))
+    db.session.commit()
+    issued = []
+    for label, description, options in DEMO_KEYS:
+        key, full_key = keys.create_key(f"demo {label}", owner=DEMO_OWNER, **options)
+        if label == "expired":  # backdate it, so it shows the expired-key problem
+            key.created_at = key.created_at.replace(year=key.created_at.year - 1)
+            key.expires_at = key.created_at
+            db.session.commit()
+        issued.append((label, description, full_key))
+    return issued
+
+
+def print_demo_keys(issued) -> None:
+    click.echo("\nDemo keys (new secrets on every `make run`; shown only here):")
+    for label, description, full_key in issued:
+        click.echo(f"  {label:<14} {full_key}\n  {'':<14} {description}")
+    click.echo("\nTry:  export KEY=<the grocery-app key>\n"
+               "      curl -H \"X-API-Key: $KEY\" http://127.0.0.1:5000/v1/key\n")

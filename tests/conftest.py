@@ -1,0 +1,97 @@
+"""Shared fixtures: a real app on a temporary SQLite file (or TEST_DATABASE_URL), a small
+hand-made catalogue with known prices, and a factory for keys."""
+import os
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app, keys
+from app.extensions import db, limiter
+from app.models import Category, Chain, Country, Item, Price, Store
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def make_app(database_url, **config):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "DEFAULT_KEY_TTL": "", "AUTH_FAILURE_LIMIT": "1000/minute",
+                      "LOG_LEVEL": "WARNING", **config})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    limiter.reset()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'test.db'}")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def catalogue(app):
+    """US (USD), JP (JPY, no minor unit) and FR (EUR); groceries plus books and apparel."""
+    with app.app_context():
+        load_small_catalogue()
+
+
+def load_small_catalogue():
+    db.session.add_all([
+        Country(code="US", name="United States", currency="USD", minor_digits=2),
+        Country(code="JP", name="Japan", currency="JPY", minor_digits=0),
+        Country(code="FR", name="France", currency="EUR", minor_digits=2),
+        *[Category(slug=s, name=s.title()) for s in ("dairy", "bakery", "books", "apparel")],
+        Chain(id=1, slug="cheapo", name="Cheapo", price_level=0.9),
+        Chain(id=2, slug="posh", name="Posh", price_level=1.2),
+    ])
+    stores = [("us-cheapo-1", 1, "US", "Boston"), ("us-posh-1", 2, "US", "Boston"),
+              ("us-cheapo-2", 1, "US", "Denver"), ("jp-cheapo-1", 1, "JP", "Tokyo"),
+              ("fr-posh-1", 2, "FR", "Paris")]
+    for number, (slug, chain, country, city) in enumerate(stores, start=1):
+        db.session.add(Store(id=number, slug=slug, name=slug.replace("-", " ").title(),
+                             chain_id=chain, country=country, city=city))
+    items = [("milk", "dairy", 1, "l"), ("bread", "bakery", 0.8, "kg"),
+             ("novel", "books", 1, "pcs"), ("tshirt", "apparel", 1, "pcs")]
+    for number, (slug, category, size, unit) in enumerate(items, start=1):
+        db.session.add(Item(id=number, slug=slug, name=slug.title(), category=category,
+                            size=size, unit=unit))
+    promo_end = date.today() + timedelta(days=7)
+    # (store, item, amount, regular_amount)
+    prices = [(1, 1, 199, None), (1, 2, 349, None), (1, 3, 999, None),
+              (2, 1, 249, 299), (2, 2, 299, None), (2, 4, 1500, None),
+              (3, 1, 189, None), (4, 1, 180, None), (4, 2, 420, 500), (5, 1, 120, None)]
+    for store, item, amount, regular in prices:
+        db.session.add(Price(store_id=store, item_id=item, amount=amount,
+                             regular_amount=regular, promo_ends=promo_end if regular else None))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_key(app):
+    """make_key(scopes=["read"], countries=None, ...) -> full key string."""
+    def make(**options):
+        options.setdefault("scopes", ["read"])
+        with app.app_context():
+            _, full_key = keys.create_key(options.pop("name", "test app"), **options)
+        return full_key
+    return make
+
+
+def key_id(full_key: str) -> str:
+    return full_key.split("_")[1]
+
+
+def row_count(app, table: str) -> int:
+    with app.app_context():
+        return db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
