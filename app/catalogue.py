@@ -49,15 +49,18 @@ def price_rows():
 
 
 def list_prices(rules: Restrictions, page, per_page, item=None, store=None, country=None):
+    # Collect every explicit filter first, so a 403 names all violations at once.
+    countries = [country] if country else []
+    categories = [get_item(item).category] if item else []
+    if store:
+        countries.append(get_store(store).country)
+    rules.check(countries, categories)
     stmt = rules.narrow_prices(price_rows())
     if item:
-        rules.check(categories=[get_item(item).category])
         stmt = stmt.where(Item.slug == item)
     if store:
-        rules.check(countries=[get_store(store).country])
         stmt = stmt.where(Store.slug == store)
     if country:
-        rules.check(countries=[country])
         stmt = stmt.where(Store.country == country)
     result = page_of(stmt, page, per_page, [Store.slug, Item.slug])
     return {**result, "data": [price_dict(row) for row in result["data"]]}

@@ -12,14 +12,17 @@ from .restrictions import Restrictions
 
 def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: str | None,
                     limit: int, max_stores: int) -> dict:
-    country = _resolve_country(rules, country)
+    code = country or _only_country(rules)
     items = {item.slug: item for item in db.session.scalars(
         select(Item).where(Item.slug.in_([slug for slug, _ in lines])))}
     unknown = [slug for slug, _ in lines if slug not in items]
     if unknown:
         raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
                       unknown=unknown)
-    rules.check(categories=[items[slug].category for slug, _ in lines])
+    rules.check(countries=[code], categories=[items[slug].category for slug, _ in lines])
+    country = db.session.get(Country, code)
+    if country is None:
+        raise Problem(404, "not-found", f"No stores in country '{code}'.")
 
     # Reads only the basket's rows: the prices index is (item_id, store_id).
     offers = [basket.Offer(store=row.store, item=row.item, unit_price=row.amount,
@@ -36,17 +39,13 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     return _present(answer, country, quantities)
 
 
-def _resolve_country(rules: Restrictions, code: str | None) -> Country:
-    if code is None:
-        if rules.countries is None or len(rules.countries) != 1:
-            raise Problem(422, "validation-error", "country is required.",
-                          errors={"country": ["Missing data for required field."]})
-        (code,) = rules.countries
-    rules.check(countries=[code])
-    country = db.session.get(Country, code)
-    if country is None:
-        raise Problem(404, "not-found", f"No stores in country '{code}'.")
-    return country
+def _only_country(rules: Restrictions) -> str:
+    """country may be left out when the key allows exactly one."""
+    if rules.countries is None or len(rules.countries) != 1:
+        raise Problem(422, "validation-error", "country is required.",
+                      errors={"country": ["Missing data for required field."]})
+    (code,) = rules.countries
+    return code
 
 
 def _present(answer: basket.Answer, country: Country, quantities: dict[str, int]) -> dict:
