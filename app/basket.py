@@ -145,10 +145,14 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     """The cheapest way to buy the basket from at most `max_stores` stores (see above)."""
     offered = set().union(*matrix.values())
     items = [item for item in basket if item in offered]
-    penalty = 1 + sum(o.unit_price * basket[o.item] for row in matrix.values() for o in row.values())
+    if not items:
+        return make_plan(basket, matrix, [], max_stores, exact=True)
+    # More than buying everything at the dearest price seen: one missing item always
+    # outweighs any amount of money.
+    penalty = 1 + sum(basket.values()) * max(
+        offer.unit_price for row in matrix.values() for offer in row.values())
     names = sorted(matrix)
-    qty = [(item, basket[item]) for item in items]
-    vectors = [[row[i].unit_price * q if i in row else penalty for i, q in qty]
+    vectors = [[row[i].unit_price * basket[i] if i in row else penalty for i in items]
                for row in map(matrix.get, names)]
 
     # 1. A sensible first answer, the greedy one.
@@ -161,11 +165,11 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     # (found below) makes it nearly tight, far tighter than "each item at its cheapest".
     promising = heapq.nsmallest(GUESS_STORES, range(len(names)), key=costs.__getitem__)
     guess = price_guess([vectors[j] for j in promising], max_stores, best[0], cur)
-    guess_total = sum(guess)
-    savings = [guess_total - sum(map(min, guess, v)) for v in vectors]
+    savings = [savings_below(guess, v) for v in vectors]
 
-    # 3. Branch and bound: try stores in order of savings, so the bound of "any stores
-    # from here on" only grows, and a whole tail can be cut the moment it passes best.
+    # 3. Branch and bound: try stores by savings, largest first. Then "the best any
+    # stores from j on can do" only gets worse as j grows, so the moment that bound
+    # exceeds the best plan so far, the whole rest of the list is cut.
     order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
     vectors = [vectors[j] for j in order]
     savings = [savings[j] for j in order]
@@ -175,14 +179,14 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     def search(start: int, cur: list[int], chosen: list[str]) -> None:
         nonlocal best, work
         room = max_stores - len(chosen)
-        floor = sum(map(min, cur, guess))
+        floor = sum(cheaper(cur, guess))    # cur's cost if no store beat the guess
         for j in range(start, len(names)):
             if floor - sum(savings[j:j + room]) > best[0]:
-                return          # ">" not ">=": equal costs may still win the tie-break
+                return          # ">" not ">=": an equal cost may still win the tie-break
             work += 1
             if work > work_budget:
                 raise _OutOfWork
-            new = list(map(min, cur, vectors[j]))
+            new = cheaper(cur, vectors[j])
             if sum(new) <= best[0]:
                 best = min(best, plan_key(sum(new), chosen + [names[j]]))
             if room > 1:
@@ -193,11 +197,22 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         exact = True
     except _OutOfWork:
         exact = False
+    global LAST_WORK; LAST_WORK = work  # DEBUG
     return make_plan(basket, matrix, best[2], max_stores, exact)
 
 
 class _OutOfWork(Exception):
     pass
+
+
+def cheaper(a: list[int], b: list[int]) -> list[int]:
+    """Element-wise minimum (a comprehension: about twice as fast as map(min, a, b))."""
+    return [x if x < y else y for x, y in zip(a, b)]
+
+
+def savings_below(prices: list[int], vector: list[int]) -> int:
+    """How much a store's cost vector undercuts `prices` by, in total."""
+    return sum([p - x for p, x in zip(prices, vector) if x < p])
 
 
 def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int], list[int]]:
@@ -208,15 +223,15 @@ def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int],
     """
     costs = [sum(v) for v in vectors]     # alone, each store costs its own vector
     cur, chosen = [], []
-    while costs:
+    while True:
         j = costs.index(min(costs))
         if chosen and costs[j] >= sum(cur):
             break                          # nothing helps any more
-        cur = vectors[j] if not chosen else list(map(min, cur, vectors[j]))
+        cur = cheaper(cur, vectors[j]) if chosen else vectors[j]
         chosen.append(j)
         if len(chosen) == k:
             break
-        costs = [sum(map(min, cur, v)) for v in vectors]
+        costs = [sum(cheaper(cur, v)) for v in vectors]
     return cur, chosen, costs
 
 
@@ -225,24 +240,22 @@ def price_guess(vectors: list[list[int]], k: int, target: int, start: list[int],
     """Per-item prices u that make the bound sum(u) - (k largest savings) high.
 
     Subgradient ascent: an item undercut by none of the k best stores is priced too
-    low (raise it), one undercut by two or more is double counted (lower it). The
-    step shrinks each round; we keep the u with the best bound seen.
+    low (raise it), one undercut by two or more is counted twice (lower it). Steps
+    shrink each round; we keep the u with the best bound seen.
     """
-    u = [float(p) for p in start]
-    best_bound, best_u = None, start
+    u, best_bound, best_u = start, None, start
     for step in range(rounds):
-        total = sum(u)
-        savings = [total - sum(map(min, u, v)) for v in vectors]
+        savings = [savings_below(u, v) for v in vectors]
         top = heapq.nlargest(k, range(len(vectors)), key=savings.__getitem__)
-        bound = total - sum(savings[j] for j in top)
+        bound = sum(u) - sum(savings[j] for j in top)
         if best_bound is None or bound > best_bound:
-            best_bound, best_u = bound, [int(x) for x in u]
+            best_bound, best_u = bound, u
         grad = [1 - sum(vectors[j][i] < u[i] for j in top) for i in range(len(u))]
         norm = sum(g * g for g in grad)
         if norm == 0:
             break       # every item undercut exactly once: the bound is as good as it gets
         size = 0.9 ** step * max(target - bound, 1) / norm
-        u = [x + size * g for x, g in zip(u, grad)]
+        u = [round(x + size * g) for x, g in zip(u, grad)]
     return best_u
 
 

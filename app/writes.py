@@ -11,8 +11,9 @@ from .money import parse_money
 from .restrictions import Restrictions
 
 
-def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict]) -> list[dict]:
-    """Create or replace prices of one store. Returns (created?, rows)."""
+def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict],
+                  batch: bool = True) -> tuple[bool, list[dict]]:
+    """Create or replace prices of one store. Returns (anything created?, price rows)."""
     store = get_store(store_slug)
     slugs = [entry["item"] for entry in entries]
     items = {item.slug: item for item in
@@ -29,9 +30,11 @@ def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict]) -> 
         try:
             amounts.append(_amounts(entry, digits))
         except ValueError as error:
-            errors[str(index)] = [str(error)]
-    if errors:
-        raise Problem(422, "validation-error", "Some prices are invalid.", errors=errors)
+            field, message = error.args
+            errors[str(index)] = {field: [message]}
+    if errors:  # the same shape as the schema's own errors
+        raise Problem(422, "validation-error", "Some prices are invalid.",
+                      errors={"prices": errors} if batch else errors["0"])
 
     existing = {price.item_id: price for price in db.session.scalars(
         select(Price).where(Price.store_id == store.id,
@@ -55,13 +58,19 @@ def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict]) -> 
 
 
 def _amounts(entry: dict, digits: int) -> tuple[int, int | None]:
-    amount = parse_money(entry["price"], digits)
-    regular = entry.get("regular_price")
-    regular = parse_money(regular, digits) if regular is not None else None
+    """Minor units of price and regular_price; the digits depend on the store's currency."""
+    amounts = {}
+    for field in ("price", "regular_price"):
+        if entry.get(field) is not None:
+            try:
+                amounts[field] = parse_money(entry[field], digits)
+            except ValueError as error:
+                raise ValueError(field, str(error)) from None
+    amount, regular = amounts["price"], amounts.get("regular_price")
     if amount <= 0:
-        raise ValueError("price must be greater than zero")
+        raise ValueError("price", "Must be greater than zero.")
     if regular is not None and regular <= amount:
-        raise ValueError("regular_price must be above the promotional price")
+        raise ValueError("regular_price", "Must be above the promotional price.")
     return amount, regular
 
 

@@ -13,9 +13,10 @@ def register_blueprints(api):
 KEYED_ERRORS = (400, 401, 403, 429)
 
 
-def document_errors(blp, *codes):
-    """Declare problem+json error responses on a view (OpenAPI only)."""
+def keyed_operation(blp, *codes):
+    """OpenAPI only: the operation needs an API key and answers errors as problem+json."""
     def decorate(view):
+        view = blp.doc(security=[{"ApiKey": []}])(view)
         for code in (*KEYED_ERRORS, *codes):
             view = blp.alt_response(code, description=_DESCRIPTIONS[code],
                                     content_type="application/problem+json",

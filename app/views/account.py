@@ -10,7 +10,7 @@ from ..clock import now
 from ..key_schemas import CallerKeySchema
 from ..pipeline import requires
 from ..schemas import StrictSchema
-from . import document_errors
+from . import keyed_operation
 
 blp = Blueprint("account", __name__, url_prefix="/v1", description="The calling key")
 
@@ -40,7 +40,7 @@ class UsageAnswer(ma.Schema):
 
 @blp.route("/key")
 @blp.response(200, CallerKeySchema)
-@document_errors(blp)
+@keyed_operation(blp)
 @requires("any")
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage."""
@@ -53,7 +53,7 @@ def show_key():
 @blp.route("/usage")
 @blp.arguments(UsageArgs, location="query")
 @blp.response(200, UsageAnswer)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("any")
 def show_usage(args):
     """The calling key's usage per UTC day and endpoint."""

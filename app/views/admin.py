@@ -12,7 +12,7 @@ from ..key_schemas import (KeyChanges, KeyCreate, KeyListArgs, KeyPage, KeySchem
                            NewKeySchema, PruneArgs, RotateArgs)
 from ..pipeline import requires
 from ..schemas import StrictSchema
-from . import document_errors
+from . import keyed_operation
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration")
 
@@ -27,7 +27,7 @@ def with_status(key, full_key=None):
 @blp.route("/keys", methods=["GET"])
 @blp.arguments(KeyListArgs, location="query")
 @blp.response(200, KeyPage)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("admin")
 def list_keys(args):
     """List keys."""
@@ -38,7 +38,7 @@ def list_keys(args):
 @blp.route("/keys", methods=["POST"])
 @blp.arguments(KeyCreate)
 @blp.response(201, NewKeySchema)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("admin")
 def create_key(data):
     """Create a key; the full key is in this response only."""
@@ -47,7 +47,7 @@ def create_key(data):
 
 @blp.route("/keys/<key_id>", methods=["GET"])
 @blp.response(200, KeySchema)
-@document_errors(blp, 404)
+@keyed_operation(blp, 404)
 @requires("admin")
 def show_key(key_id):
     """Show a key."""
@@ -57,7 +57,7 @@ def show_key(key_id):
 @blp.route("/keys/<key_id>", methods=["PATCH"])
 @blp.arguments(KeyChanges)
 @blp.response(200, KeySchema)
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("admin")
 def update_key(data, key_id):
     """Change a key's restrictions, limits or expiry."""
@@ -67,7 +67,7 @@ def update_key(data, key_id):
 @blp.route("/keys/<key_id>/rotate", methods=["POST"])
 @blp.arguments(RotateArgs)
 @blp.response(200, NewKeySchema)
-@document_errors(blp, 404, 409, 422)
+@keyed_operation(blp, 404, 409, 422)
 @requires("admin")
 def rotate_key(data, key_id):
     """New secret; the old one works for the grace period."""
@@ -76,7 +76,7 @@ def rotate_key(data, key_id):
 
 @blp.route("/keys/<key_id>/revoke", methods=["POST"])
 @blp.response(200, KeySchema)
-@document_errors(blp, 404)
+@keyed_operation(blp, 404)
 @requires("admin")
 def revoke_key(key_id):
     """Revoke a key, effective immediately."""
@@ -85,7 +85,7 @@ def revoke_key(key_id):
 
 @blp.route("/keys/<key_id>", methods=["DELETE"])
 @blp.response(204)
-@document_errors(blp, 404)
+@keyed_operation(blp, 404)
 @requires("admin")
 def delete_key(key_id):
     """Delete a key (its usage history is kept)."""
@@ -99,7 +99,7 @@ class PruneAnswer(ma.Schema):
 @blp.route("/keys/prune", methods=["POST"])
 @blp.arguments(PruneArgs)
 @blp.response(200, PruneAnswer)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("admin")
 def prune_keys(data):
     """Delete keys unused for N days."""
@@ -122,7 +122,7 @@ class ReportAnswer(ma.Schema):
 @blp.route("/usage")
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, ReportAnswer)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("admin")
 def usage_report(args):
     """Usage of all keys per day and endpoint, with a billing summary (or CSV)."""
@@ -141,7 +141,7 @@ class AnomalyAnswer(ma.Schema):
 
 @blp.route("/anomalies")
 @blp.response(200, AnomalyAnswer)
-@document_errors(blp)
+@keyed_operation(blp)
 @requires("admin")
 def anomalies():
     """Keys behaving unusually this hour, each flag explained."""

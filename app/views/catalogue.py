@@ -7,7 +7,7 @@ from ..pipeline import requires
 from ..restrictions import current_restrictions
 from ..schemas import (DealPage, DealsQuery, ItemPage, ItemQuery, PricePage, PriceQuery,
                        StorePage, StoreQuery)
-from . import document_errors
+from . import keyed_operation
 
 blp = Blueprint("catalogue", __name__, url_prefix="/v1", description="Catalogue and prices")
 
@@ -15,7 +15,7 @@ blp = Blueprint("catalogue", __name__, url_prefix="/v1", description="Catalogue 
 @blp.route("/items")
 @blp.arguments(ItemQuery, location="query")
 @blp.response(200, ItemPage)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("read")
 def list_items(args):
     """Search the catalogue (narrowed to the key's categories)."""
@@ -25,7 +25,7 @@ def list_items(args):
 @blp.route("/stores")
 @blp.arguments(StoreQuery, location="query")
 @blp.response(200, StorePage)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("read")
 def list_stores(args):
     """List stores (narrowed to the key's countries)."""
@@ -35,7 +35,7 @@ def list_stores(args):
 @blp.route("/prices")
 @blp.arguments(PriceQuery, location="query")
 @blp.response(200, PricePage)
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("read")
 def list_prices(args):
     """List current prices, filtered by item, store or country."""
@@ -45,7 +45,7 @@ def list_prices(args):
 @blp.route("/deals")
 @blp.arguments(DealsQuery, location="query")
 @blp.response(200, DealPage)
-@document_errors(blp, 422)
+@keyed_operation(blp, 422)
 @requires("read")
 def list_deals(args):
     """Today's discounted prices, biggest saving first."""

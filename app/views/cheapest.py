@@ -6,7 +6,7 @@ from .. import cheapest
 from ..cheapest_schemas import CheapestAnswer, CheapestQuery, CheapestQueryArgs
 from ..pipeline import requires
 from ..restrictions import current_restrictions
-from . import document_errors
+from . import keyed_operation
 
 blp = Blueprint("cheapest", __name__, url_prefix="/v1", description="Cheapest stores")
 
@@ -22,7 +22,7 @@ def answer(args):
 @blp.route("/cheapest-stores", methods=["POST"])
 @blp.arguments(CheapestQuery)
 @blp.response(200, CheapestAnswer)
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("read")
 def post_cheapest_stores(args):
     """Where to buy a basket at the lowest price: single stores, per item and a plan."""
@@ -32,7 +32,7 @@ def post_cheapest_stores(args):
 @blp.route("/cheapest-stores", methods=["GET"])
 @blp.arguments(CheapestQueryArgs, location="query")
 @blp.response(200, CheapestAnswer)
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("read")
 def get_cheapest_stores(args):
     """The same for curl: ?items=a,b,c&country=US, quantities 1."""

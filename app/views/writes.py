@@ -5,7 +5,7 @@ from .. import writes
 from ..pipeline import requires
 from ..restrictions import current_restrictions
 from ..schemas import ItemSchema, PriceBatch, PriceInput, PricePage, PriceSchema, StoreSchema
-from . import document_errors
+from . import keyed_operation
 
 blp = Blueprint("writes", __name__, url_prefix="/v1", description="Catalogue writes")
 
@@ -14,19 +14,19 @@ blp = Blueprint("writes", __name__, url_prefix="/v1", description="Catalogue wri
 @blp.arguments(PriceInput)
 @blp.response(200, PriceSchema)
 @blp.alt_response(201, schema=PriceSchema, description="Created")
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("write")
 def put_price(data, store_id, item_id):
     """Create or replace one price."""
     created, rows = writes.upsert_prices(current_restrictions(), store_id,
-                                         [{**data, "item": item_id}])
+                                         [{**data, "item": item_id}], batch=False)
     return rows[0], 201 if created else 200
 
 
 @blp.route("/stores/<store_id>/prices", methods=["POST"])
 @blp.arguments(PriceBatch)
 @blp.response(200, PricePage)
-@document_errors(blp, 404, 422)
+@keyed_operation(blp, 404, 422)
 @requires("write")
 def post_prices(data, store_id):
     """Create or replace many prices of one store, all or nothing."""
@@ -36,7 +36,7 @@ def post_prices(data, store_id):
 
 @blp.route("/stores/<store_id>/prices/<item_id>", methods=["DELETE"])
 @blp.response(204)
-@document_errors(blp, 404)
+@keyed_operation(blp, 404)
 @requires("write")
 def delete_price(store_id, item_id):
     """Remove a price."""
@@ -46,7 +46,7 @@ def delete_price(store_id, item_id):
 @blp.route("/items", methods=["POST"])
 @blp.arguments(ItemSchema)
 @blp.response(201, ItemSchema)
-@document_errors(blp, 409, 422)
+@keyed_operation(blp, 409, 422)
 @requires("write")
 def create_item(data):
     """Add an item to the catalogue."""
@@ -56,7 +56,7 @@ def create_item(data):
 @blp.route("/stores", methods=["POST"])
 @blp.arguments(StoreSchema)
 @blp.response(201, StoreSchema)
-@document_errors(blp, 409, 422)
+@keyed_operation(blp, 409, 422)
 @requires("write")
 def create_store(data):
     """Add a store."""
