@@ -1,7 +1,7 @@
 """Where to buy a basket at the lowest price: the pure engine (standard library only).
 
-Money is integer minor units throughout (cents, or yen), so sums are exact.
-The views turn rows into `Offer`s, call `cheapest_stores` and format the `Answer`.
+Money is integer minor units throughout (cents, or yen), so every sum is exact.
+The views turn database rows into `Offer`s, call `cheapest_stores`, format the `Answer`.
 """
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import heapq
 from dataclasses import dataclass
 from typing import Iterable
 
-# Unit of work: one candidate store set whose cost the plan search computes (a few
-# microseconds each). 200,000 caps a pathological search at well under a second.
+# The plan search counts one unit of work per store set whose cost it computes (a few
+# microseconds each). The cap bounds a pathological request to well under a second;
+# typical requests need a few hundred units. Setup work (greedy start, price guess) is
+# a fixed few passes over the stores and is not counted.
 DEFAULT_WORK_BUDGET = 200_000
-GUESS_STORES, GUESS_ROUNDS = 50, 20
+GUESS_ROUNDS = 20       # subgradient rounds in price_guess
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,9 @@ class PlanStop:
 class Plan:
     max_stores: int
     total: int
-    exact: bool          # False: the search hit work_budget; best plan found so far
+    exact: bool          # False: the search ran out of work_budget; best plan found so far
     stores: list[PlanStop]
-    missing: list[str]   # basket items the plan does not buy
+    missing: list[str]   # basket items the plan does not buy (see best_plan)
 
 
 @dataclass
@@ -72,12 +74,24 @@ class Answer:
     plan: Plan | None
 
 
-Basket = dict[str, int]                  # item -> quantity, in the client's order
-Matrix = dict[str, dict[str, Offer]]     # store -> item -> offer
+Basket = dict[str, int]                  # item -> quantity, in the order the client asked
+Matrix = dict[str, dict[str, Offer]]     # store -> {item: offer}
+
+
+def cheapest_stores(basket: Basket, offers: Iterable[Offer], *, limit: int = 5,
+                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET) -> Answer:
+    """Best single stores, the cheapest offer of each item, and (max_stores > 1) a plan."""
+    matrix = build_matrix(basket, offers)
+    plan = best_plan(basket, matrix, max_stores, work_budget) if max_stores > 1 else None
+    return Answer(rank_single_stores(basket, matrix, limit), cheapest_per_item(basket, matrix),
+                  plan)
 
 
 def build_matrix(basket: Basket, offers: Iterable[Offer]) -> Matrix:
-    """Index offers as store -> {item: offer}; offers for items outside the basket are ignored."""
+    """Index offers as store -> {item: offer}, ignoring items outside the basket.
+
+    So every store in the matrix sells at least one basket item.
+    """
     matrix: Matrix = {}
     for offer in offers:
         if offer.item in basket:
@@ -86,7 +100,7 @@ def build_matrix(basket: Basket, offers: Iterable[Offer]) -> Matrix:
 
 
 def store_basket(store: str, basket: Basket, row: dict[str, Offer]) -> StoreBasket:
-    """What buying the whole basket at one store looks like (lines in basket order)."""
+    """The whole basket bought at one store; lines and missing items in basket order."""
     lines = [Line(item, qty, row[item].unit_price, row[item].regular_price,
                   row[item].unit_price * qty)
              for item, qty in basket.items() if item in row]
@@ -95,81 +109,87 @@ def store_basket(store: str, basket: Basket, row: dict[str, Offer]) -> StoreBask
 
 
 def rank_single_stores(basket: Basket, matrix: Matrix, limit: int) -> list[StoreBasket]:
-    """The `limit` best single stores: most items found first, then cheapest, then store id.
+    """The `limit` best single stores: most items found, then cheapest, then store id.
 
-    Full baskets have the most items found, so they naturally rank first; a partial
-    basket is never "cheaper" than a full one just because it leaves things out.
+    Complete baskets find the most items, so they come first: a partial basket must
+    never look "cheaper" than a complete one just because it leaves things out.
     """
-    ranked = heapq.nsmallest(limit, matrix, key=lambda s: (-len(matrix[s]), _total(basket, matrix[s]), s))
-    return [store_basket(store, basket, matrix[store]) for store in ranked]
+    def key(store: str) -> tuple:
+        row = matrix[store]
+        return (-len(row), sum(o.unit_price * basket[i] for i, o in row.items()), store)
 
-
-def _total(basket: Basket, row: dict[str, Offer]) -> int:
-    return sum(offer.unit_price * basket[item] for item, offer in row.items())
+    return [store_basket(s, basket, matrix[s]) for s in heapq.nsmallest(limit, matrix, key=key)]
 
 
 def cheapest_per_item(basket: Basket, matrix: Matrix) -> list[BestOffer]:
-    """The cheapest offer of each item anywhere (tie: lowest store id), in basket order.
+    """Each item's cheapest offer anywhere (tie: lowest store id), in basket order.
 
-    Buying every item at its own cheapest store is the lower bound for any plan.
+    Items offered nowhere are left out.
     """
-    best: list[BestOffer] = []
-    for item in basket:
-        offers = [row[item] for row in matrix.values() if item in row]
-        if offers:
-            o = min(offers, key=lambda o: (o.unit_price, o.store))
-            best.append(BestOffer(item, o.store, o.unit_price, o.regular_price))
-    return best
+    best: dict[str, Offer] = {}
+    for store in sorted(matrix):      # ascending ids, so on equal prices the first one stays
+        for item, offer in matrix[store].items():
+            if item not in best or offer.unit_price < best[item].unit_price:
+                best[item] = offer
+    return [BestOffer(item, best[item].store, best[item].unit_price, best[item].regular_price)
+            for item in basket if item in best]
 
 
-# --- Multi-store plan --------------------------------------------------------------
+def lower_bound(basket: Basket, per_item: list[BestOffer]) -> int:
+    """No plan can cost less than buying every item at its own cheapest store."""
+    return sum(best.unit_price * basket[best.item] for best in per_item)
+
+
+# --- The multi-store plan ------------------------------------------------------------
 #
-# A plan picks at most k stores and buys each item at the cheapest of them. We score a
-# store set by its cost vector: per item, the cheapest line total among the set, or a
-# PENALTY larger than any possible basket when none of the set sells it. Minimising
-# the sum therefore covers as many items as possible first, and only then minimises
-# money. Equal sums tie-break on (fewer stores, then smallest sorted tuple of store
-# ids), so the answer is deterministic and never includes a store that adds nothing.
+# A plan picks at most k stores and buys each item at the cheapest of them (tie: lowest
+# store id). A store set's cost is a vector over the items offered somewhere: per item
+# the cheapest line total in the set, or PENALTY, more than any whole basket, when no
+# store in the set sells it. Minimising the sum of the vector therefore covers as many
+# items as possible first and only then saves money. Equal costs are decided by
+# plan_key: fewer stores, then the smallest sorted tuple of store ids. So answers are
+# deterministic, and a store that adds nothing is never in the best plan.
 
 
 def plan_key(cost: int, stores: Iterable[str]) -> tuple:
-    """Sort key of a candidate plan: lower is better (used by the tests' brute force too)."""
+    """Order of candidate plans, best first (the tests' brute force uses the same rule)."""
     ids = tuple(sorted(stores))
     return (cost, len(ids), ids)
 
 
-
-
 def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
               work_budget: int = DEFAULT_WORK_BUDGET) -> Plan:
-    """The cheapest way to buy the basket from at most `max_stores` stores (see above)."""
+    """The cheapest way to buy the basket from at most `max_stores` stores.
+
+    If max_stores stores cannot sell every item that is offered somewhere, the plan
+    covers as many items as possible, then is cheapest. `missing` lists the items the
+    plan does not buy: those offered nowhere, plus any it could not cover.
+    """
     offered = set().union(*matrix.values())
     items = [item for item in basket if item in offered]
     if not items:
         return make_plan(basket, matrix, [], max_stores, exact=True)
-    # More than buying everything at the dearest price seen: one missing item always
-    # outweighs any amount of money.
     penalty = 1 + sum(basket.values()) * max(
         offer.unit_price for row in matrix.values() for offer in row.values())
     names = sorted(matrix)
     vectors = [[row[i].unit_price * basket[i] if i in row else penalty for i in items]
                for row in map(matrix.get, names)]
 
-    # 1. A sensible first answer, the greedy one.
-    cur, chosen, costs = greedy_plan(vectors, max_stores)
+    # 1. A sensible first answer, the greedy one: it is what we return if the work runs
+    # out, and the better it is, the more the search below can skip.
+    cur, chosen = greedy_plan(vectors, max_stores)
     best = plan_key(sum(cur), [names[j] for j in chosen])
 
-    # 2. The bound. Guess a price u[i] per item. Item i then costs at least u[i] minus
-    # what the chosen stores undercut u[i] by, so ANY set of stores costs at least
-    # sum(u) - sum of each store's "savings" below u. That holds for every u; a good u
-    # (found below) makes it nearly tight, far tighter than "each item at its cheapest".
-    promising = heapq.nsmallest(GUESS_STORES, range(len(names)), key=costs.__getitem__)
-    guess = price_guess([vectors[j] for j in promising], max_stores, best[0], cur)
-    savings = [savings_below(guess, v) for v in vectors]
+    # 2. The bound. Guess a price u[i] for each item. Whatever stores a plan uses, item i
+    # costs at least u[i] minus what one of them undercuts u[i] by, so every plan costs
+    # at least sum(u) - (sum of its stores' savings below u). That holds for any u, and
+    # a well-chosen u makes it nearly tight: much stronger than "each item at its
+    # cheapest", which pretends a few stores could carry every item's best price.
+    guess, savings = price_guess(vectors, max_stores, cur, best[0])
 
-    # 3. Branch and bound: try stores by savings, largest first. Then "the best any
-    # stores from j on can do" only gets worse as j grows, so the moment that bound
-    # exceeds the best plan so far, the whole rest of the list is cut.
+    # 3. Branch and bound over the stores sorted by savings, biggest first. A plan that
+    # adds stores from position j on saves at most the next few savings in the list, a
+    # bound that only gets worse as j grows: once it loses to the best plan, stop.
     order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
     vectors = [vectors[j] for j in order]
     savings = [savings[j] for j in order]
@@ -179,10 +199,11 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     def search(start: int, cur: list[int], chosen: list[str]) -> None:
         nonlocal best, work
         room = max_stores - len(chosen)
-        floor = sum(cheaper(cur, guess))    # cur's cost if no store beat the guess
+        floor = sum(cheaper(cur, guess))      # what `chosen` costs measured against u
         for j in range(start, len(names)):
-            if floor - sum(savings[j:j + room]) > best[0]:
-                return          # ">" not ">=": an equal cost may still win the tie-break
+            # (cost, size) > best's: even a tie on cost would lose the tie-break.
+            if (floor - sum(savings[j:j + room]), len(chosen) + 1) > best[:2]:
+                return
             work += 1
             if work > work_budget:
                 raise _OutOfWork
@@ -206,57 +227,66 @@ class _OutOfWork(Exception):
 
 
 def cheaper(a: list[int], b: list[int]) -> list[int]:
-    """Element-wise minimum (a comprehension: about twice as fast as map(min, a, b))."""
+    """Element-wise minimum (this comprehension is about twice as fast as map(min, a, b))."""
     return [x if x < y else y for x, y in zip(a, b)]
 
 
-def savings_below(prices: list[int], vector: list[int]) -> int:
-    """How much a store's cost vector undercuts `prices` by, in total."""
-    return sum([p - x for p, x in zip(prices, vector) if x < p])
+def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int]]:
+    """Up to k times, add the store that lowers the cost most (tie: lowest index).
 
-
-def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int], list[int]]:
-    """Add the store that lowers the cost most, up to k times (tie: lowest index).
-
-    Returns the plan's cost vector, the chosen indexes, and every store's cost as the
-    next addition at the last step (a cheap way to spot promising stores).
+    Returns the plan's cost vector and the chosen indexes.
     """
-    costs = [sum(v) for v in vectors]     # alone, each store costs its own vector
-    cur, chosen = [], []
+    costs = [sum(v) for v in vectors]         # on its own, a store costs its own vector
+    cur: list[int] = []
+    chosen: list[int] = []
     while True:
         j = costs.index(min(costs))
         if chosen and costs[j] >= sum(cur):
-            break                          # nothing helps any more
+            return cur, chosen                # no store helps any more
         cur = cheaper(cur, vectors[j]) if chosen else vectors[j]
         chosen.append(j)
         if len(chosen) == k:
-            break
+            return cur, chosen
         costs = [sum(cheaper(cur, v)) for v in vectors]
-    return cur, chosen, costs
 
 
-def price_guess(vectors: list[list[int]], k: int, target: int, start: list[int],
-                rounds: int = GUESS_ROUNDS) -> list[int]:
-    """Per-item prices u that make the bound sum(u) - (k largest savings) high.
+def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
+                rounds: int = GUESS_ROUNDS) -> tuple[list[int], list[int]]:
+    """Per-item prices u that make the bound sum(u) - (the k largest savings) high.
 
-    Subgradient ascent: an item undercut by none of the k best stores is priced too
-    low (raise it), one undercut by two or more is counted twice (lower it). Steps
-    shrink each round; we keep the u with the best bound seen.
+    Subgradient ascent from `start`, a known plan's prices (costing `target`). An item
+    that none of the k best stores undercuts is priced too low: raise it. One that two
+    or more undercut has its saving counted twice: lower it. Steps shrink every round
+    and we keep the best u seen. Returns u and every store's savings below it.
     """
-    u, best_bound, best_u = start, None, start
+    # Per item: every store's price, and the stores cheapest first. Only a short
+    # prefix of that order is ever below u, which keeps each round cheap.
+    columns = list(zip(*vectors))
+    orders = [sorted(range(len(vectors)), key=column.__getitem__) for column in columns]
+
+    def savings_at(u: list[int]) -> list[int]:
+        savings = [0] * len(vectors)
+        for ui, column, order in zip(u, columns, orders):
+            for j in order:
+                if column[j] >= ui:
+                    break
+                savings[j] += ui - column[j]
+        return savings
+
+    u, best = start, None
     for step in range(rounds):
-        savings = [savings_below(u, v) for v in vectors]
+        savings = savings_at(u)
         top = heapq.nlargest(k, range(len(vectors)), key=savings.__getitem__)
         bound = sum(u) - sum(savings[j] for j in top)
-        if best_bound is None or bound > best_bound:
-            best_bound, best_u = bound, u
-        grad = [1 - sum(vectors[j][i] < u[i] for j in top) for i in range(len(u))]
-        norm = sum(g * g for g in grad)
+        if best is None or bound > best[0]:
+            best = (bound, u, savings)
+        slope = [1 - sum(vectors[j][i] < ui for j in top) for i, ui in enumerate(u)]
+        norm = sum(s * s for s in slope)
         if norm == 0:
-            break       # every item undercut exactly once: the bound is as good as it gets
+            break         # each item undercut exactly once: this u cannot be improved
         size = 0.9 ** step * max(target - bound, 1) / norm
-        u = [round(x + size * g) for x, g in zip(u, grad)]
-    return best_u
+        u = [round(x + size * s) for x, s in zip(u, slope)]
+    return best[1], best[2]
 
 
 def make_plan(basket: Basket, matrix: Matrix, stores: Iterable[str], max_stores: int,
@@ -272,13 +302,5 @@ def make_plan(basket: Basket, matrix: Matrix, stores: Iterable[str], max_stores:
         else:
             missing.append(item)
     stops = [PlanStop(s, items, sum(matrix[s][i].unit_price * basket[i] for i in items))
-             for s, items in bought.items() if items]   # a store that adds nothing is left out
+             for s, items in bought.items() if items]    # a store that adds nothing is dropped
     return Plan(max_stores, sum(stop.subtotal for stop in stops), exact, stops, missing)
-
-
-def cheapest_stores(basket: Basket, offers: Iterable[Offer], *, limit: int = 5,
-                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET) -> Answer:
-    """Rank single stores, the cheapest offer per item and (max_stores > 1) the best plan."""
-    matrix = build_matrix(basket, offers)
-    plan = best_plan(basket, matrix, max_stores, work_budget) if max_stores > 1 else None
-    return Answer(rank_single_stores(basket, matrix, limit), cheapest_per_item(basket, matrix), plan)

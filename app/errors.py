@@ -8,7 +8,7 @@ import logging
 import marshmallow as ma
 from flask import g, json, request
 from flask_smorest import Api
-from sqlalchemy.exc import OperationalError, InterfaceError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("storeprice")
@@ -120,6 +120,11 @@ def register_error_handlers(app):
         log.error("database unavailable: %s", error.__class__.__name__)
         return problem_response(Problem(503, "unavailable", "The database is unreachable; "
                                         "try again shortly.", {"Retry-After": "5"}))
+
+    @app.errorhandler(IntegrityError)
+    def conflict(error):  # e.g. two clients creating the same id at the same moment
+        return problem_response(Problem(409, "conflict", "This conflicts with existing data "
+                                        "(a duplicate id?); nothing was written."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -25,9 +25,19 @@ def make_app(database_url, **config):
     return app
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'test.db'}")
+# Every test that uses `app` runs on SQLite + memory://, and again on PostgreSQL + Redis
+# when TEST_DATABASE_URL and TEST_REDIS_URL are set (CI sets both).
+BACKENDS = ["sqlite"] + (["postgres"] if TEST_DATABASE_URL and TEST_REDIS_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    if request.param == "postgres":
+        import redis
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+        app = make_app(TEST_DATABASE_URL, RATELIMIT_STORAGE_URI=TEST_REDIS_URL)
+    else:
+        app = make_app(f"sqlite:///{tmp_path / 'test.db'}")
     yield app
     with app.app_context():
         db.session.remove()
@@ -58,22 +68,24 @@ def load_small_catalogue():
     stores = [("us-cheapo-1", 1, "US", "Boston"), ("us-posh-1", 2, "US", "Boston"),
               ("us-cheapo-2", 1, "US", "Denver"), ("jp-cheapo-1", 1, "JP", "Tokyo"),
               ("fr-posh-1", 2, "FR", "Paris")]
-    for number, (slug, chain, country, city) in enumerate(stores, start=1):
-        db.session.add(Store(id=number, slug=slug, name=slug.replace("-", " ").title(),
-                             chain_id=chain, country=country, city=city))
+    store = {slug: Store(slug=slug, name=slug.replace("-", " ").title(), chain_id=chain,
+                         country=country, city=city) for slug, chain, country, city in stores}
     items = [("milk", "dairy", 1, "l"), ("bread", "bakery", 0.8, "kg"),
              ("novel", "books", 1, "pcs"), ("tshirt", "apparel", 1, "pcs")]
-    for number, (slug, category, size, unit) in enumerate(items, start=1):
-        db.session.add(Item(id=number, slug=slug, name=slug.title(), category=category,
-                            size=size, unit=unit))
+    item = {slug: Item(slug=slug, name=slug.title(), category=category, size=size, unit=unit)
+            for slug, category, size, unit in items}
+    db.session.add_all([*store.values(), *item.values()])
+    db.session.flush()  # assigns the integer ids
     promo_end = date.today() + timedelta(days=7)
-    # (store, item, amount, regular_amount)
-    prices = [(1, 1, 199, None), (1, 2, 349, None), (1, 3, 999, None),
-              (2, 1, 249, 299), (2, 2, 299, None), (2, 4, 1500, None),
-              (3, 1, 189, None), (4, 1, 180, None), (4, 2, 420, 500), (5, 1, 120, None)]
-    for store, item, amount, regular in prices:
-        db.session.add(Price(store_id=store, item_id=item, amount=amount,
-                             regular_amount=regular, promo_ends=promo_end if regular else None))
+    prices = [("us-cheapo-1", "milk", 199, None), ("us-cheapo-1", "bread", 349, None),
+              ("us-cheapo-1", "novel", 999, None), ("us-posh-1", "milk", 249, 299),
+              ("us-posh-1", "bread", 299, None), ("us-posh-1", "tshirt", 1500, None),
+              ("us-cheapo-2", "milk", 189, None), ("jp-cheapo-1", "milk", 180, None),
+              ("jp-cheapo-1", "bread", 420, 500), ("fr-posh-1", "milk", 120, None)]
+    for store_slug, item_slug, amount, regular in prices:
+        db.session.add(Price(store_id=store[store_slug].id, item_id=item[item_slug].id,
+                             amount=amount, regular_amount=regular,
+                             promo_ends=promo_end if regular else None))
     db.session.commit()
 
 
