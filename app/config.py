@@ -46,4 +46,6 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     CLOCK = staticmethod(utcnow)

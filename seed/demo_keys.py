@@ -1,9 +1,12 @@
 """Demo keys, one per concept. They are re-issued (new secrets) by `flask keys demo`, which
 `make run` calls, because only hashes are stored and a key can never be shown twice."""
+from datetime import timedelta
+
 import click
 from sqlalchemy import delete
 
 from app import keys
+from app.clock import now
 from app.extensions import db
 from app.models import ApiKey
 
@@ -18,7 +21,7 @@ DEMO_KEYS = [
     ("admin", "admin: manage keys and see all usage (plus read and write)",
      dict(scopes=["read", "write", "admin"], plan="internal")),
     ("expired", "already expired: every call gets 401 expired-key",
-     dict(scopes=["read"], expires_in="1s")),
+     dict(scopes=["read"])),
     ("tiny-quota", "daily limit of 5 calls: the 6th call today gets 429",
      dict(scopes=["read"], daily_limit=5)),
 ]
@@ -32,8 +35,7 @@ def issue_demo_keys() -> list[tuple[str, str, str]]:
     for label, description, options in DEMO_KEYS:
         key, full_key = keys.create_key(f"demo {label}", owner=DEMO_OWNER, **options)
         if label == "expired":  # backdate it, so it shows the expired-key problem
-            key.created_at = key.created_at.replace(year=key.created_at.year - 1)
-            key.expires_at = key.created_at
+            key.expires_at = now() - timedelta(days=1)
             db.session.commit()
         issued.append((label, description, full_key))
     return issued
@@ -43,5 +45,6 @@ def print_demo_keys(issued) -> None:
     click.echo("\nDemo keys (new secrets on every `make run`; shown only here):")
     for label, description, full_key in issued:
         click.echo(f"  {label:<14} {full_key}\n  {'':<14} {description}")
-    click.echo("\nTry:  export KEY=<the grocery-app key>\n"
-               "      curl -H \"X-API-Key: $KEY\" http://127.0.0.1:5000/v1/key\n")
+    grocery_key = issued[0][2]
+    click.echo(f"\nTry it (README walkthrough):\n  export KEY={grocery_key}\n"
+               '  curl -H "X-API-Key: $KEY" http://127.0.0.1:5000/v1/key\n')
