@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app, keys
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import Category, Chain, Country, Item, Price, Store
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -21,8 +21,7 @@ def make_app(database_url, **config):
     with app.app_context():
         db.drop_all()
         db.create_all()
-    limiter.reset()
-    return app
+    return app  # each create_app gives flask-limiter a fresh storage (memory:// is empty)
 
 
 # Every test that uses `app` runs on SQLite + memory://, and again on PostgreSQL + Redis
