@@ -202,7 +202,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         floor = sum(cheaper(cur, guess))      # what `chosen` costs measured against u
         for j in range(start, len(names)):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
-            if (floor - sum(savings[j:j + room]), len(chosen) + 1) > best[:2]:
+            if (floor - sum(savings[j:j + room]), 99) > (best[0], 0):
                 return
             work += 1
             if work > work_budget:

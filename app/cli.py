@@ -73,7 +73,6 @@ def fail(message: str, code: int = 1):
 
 
 def show(key, as_json: bool, schema=KeySchema):
-    key.status = key_service.status(key)
     data = schema().dump(key)
     if as_json:
         click.echo(json.dumps(data))
@@ -99,7 +98,7 @@ def create(as_json, **options):
 def list_(as_json):
     """List keys (never their secrets)."""
     page = key_service.list_keys(per_page=10000)
-    rows = [{**KeySchema().dump(k), "status": key_service.status(k)} for k in page["data"]]
+    rows = KeySchema(many=True).dump(page["data"])
     if as_json:
         click.echo(json.dumps(rows))
         return

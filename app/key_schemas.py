@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from .keys import status as key_status
 from .schemas import PageArgs, StrictSchema, page_schema
 
 SCOPES = ("read", "write", "admin")
@@ -55,7 +56,8 @@ class KeySchema(ma.Schema):
     name = fields.String()
     owner = fields.String()
     plan = fields.String()
-    status = fields.String(metadata={"description": "active, expired, revoked or pending"})
+    status = fields.Function(lambda key: key_status(key),
+                             metadata={"description": "active, expired, revoked or pending"})
     scopes = fields.Function(lambda key: sorted(key.scope_set))
     countries = fields.Function(lambda key: key.country_list)
     categories = fields.Function(lambda key: key.category_list)
@@ -71,6 +73,8 @@ class KeySchema(ma.Schema):
 
 
 class NewKeySchema(KeySchema):
+    """A key just created or rotated: the service returns (key, full_key) and the view
+    attaches the full key as a transient attribute, never stored."""
     key = fields.String(metadata={"description": "the full key: shown once, store it now"})
 
 

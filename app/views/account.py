@@ -45,8 +45,7 @@ class UsageAnswer(ma.Schema):
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage."""
     key = keys.get_key(g.caller.id)
-    key.status = keys.status(key)
-    key.today = usage.today_quota(key.id, key.daily_limit)
+    key.today = usage.today_quota(key.id, key.daily_limit)  # transient, for the schema
     return key
 
 

@@ -17,10 +17,8 @@ from . import keyed_operation
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration")
 
 
-def with_status(key, full_key=None):
-    key.status = keys.status(key)
-    if full_key:
-        key.key = full_key
+def with_full_key(key, full_key):
+    key.key = full_key  # transient: dumped once by NewKeySchema, never stored
     return key
 
 
@@ -31,8 +29,7 @@ def with_status(key, full_key=None):
 @requires("admin")
 def list_keys(args):
     """List keys."""
-    page = keys.list_keys(**args)
-    return {**page, "data": [with_status(key) for key in page["data"]]}
+    return keys.list_keys(**args)
 
 
 @blp.route("/keys", methods=["POST"])
@@ -42,7 +39,7 @@ def list_keys(args):
 @requires("admin")
 def create_key(data):
     """Create a key; the full key is in this response only."""
-    return with_status(*keys.create_key(**data))
+    return with_full_key(*keys.create_key(**data))
 
 
 @blp.route("/keys/<key_id>", methods=["GET"])
@@ -51,7 +48,7 @@ def create_key(data):
 @requires("admin")
 def show_key(key_id):
     """Show a key."""
-    return with_status(keys.get_key(key_id))
+    return keys.get_key(key_id)
 
 
 @blp.route("/keys/<key_id>", methods=["PATCH"])
@@ -61,7 +58,7 @@ def show_key(key_id):
 @requires("admin")
 def update_key(data, key_id):
     """Change a key's restrictions, limits or expiry."""
-    return with_status(keys.update_key(key_id, data))
+    return keys.update_key(key_id, data)
 
 
 @blp.route("/keys/<key_id>/rotate", methods=["POST"])
@@ -71,7 +68,7 @@ def update_key(data, key_id):
 @requires("admin")
 def rotate_key(data, key_id):
     """New secret; the old one works for the grace period."""
-    return with_status(*keys.rotate_key(key_id, data.get("grace")))
+    return with_full_key(*keys.rotate_key(key_id, data.get("grace")))
 
 
 @blp.route("/keys/<key_id>/revoke", methods=["POST"])
@@ -80,7 +77,7 @@ def rotate_key(data, key_id):
 @requires("admin")
 def revoke_key(key_id):
     """Revoke a key, effective immediately."""
-    return with_status(keys.revoke_key(key_id))
+    return keys.revoke_key(key_id)
 
 
 @blp.route("/keys/<key_id>", methods=["DELETE"])
