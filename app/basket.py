@@ -202,7 +202,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         floor = sum(cheaper(cur, guess))      # what `chosen` costs measured against u
         for j in range(start, len(names)):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
-            if (floor - sum(savings[j:j + room]), 99) > (best[0], 0):
+            if (floor - sum(savings[j:j + room]), len(chosen) + 1) > best[:2]:
                 return
             work += 1
             if work > work_budget:
@@ -256,7 +256,8 @@ def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
 
     Subgradient ascent from `start`, a known plan's prices (costing `target`). An item
     that none of the k best stores undercuts is priced too low: raise it. One that two
-    or more undercut has its saving counted twice: lower it. Steps shrink every round
+    or more undercut has its saving counted twice: lower it. The step is sized by the
+    gap between the bound and `target`, halved whenever two rounds bring no progress,
     and we keep the best u seen. Returns u and every store's savings below it.
     """
     # Per item: every store's price, and the stores cheapest first. Only a short
@@ -273,18 +274,22 @@ def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
                 savings[j] += ui - column[j]
         return savings
 
-    u, best = start, None
-    for step in range(rounds):
+    u, best, step, stalled = start, None, 1.0, 0
+    for _ in range(rounds):
         savings = savings_at(u)
         top = heapq.nlargest(k, range(len(vectors)), key=savings.__getitem__)
         bound = sum(u) - sum(savings[j] for j in top)
         if best is None or bound > best[0]:
-            best = (bound, u, savings)
+            best, stalled = (bound, u, savings), 0
+        else:
+            stalled += 1
+            if stalled == 2:          # overshooting: take smaller steps
+                step, stalled = step / 2, 0
         slope = [1 - sum(vectors[j][i] < ui for j in top) for i, ui in enumerate(u)]
         norm = sum(s * s for s in slope)
         if norm == 0:
             break         # each item undercut exactly once: this u cannot be improved
-        size = 0.9 ** step * max(target - bound, 1) / norm
+        size = step * max(target - bound, 1) / norm
         u = [round(x + size * s) for x, s in zip(u, slope)]
     return best[1], best[2]
 

@@ -75,6 +75,7 @@ class LineSchema(ma.Schema):
     quantity = fields.Integer()
     unit_price = fields.String()
     regular_price = fields.String(allow_none=True)
+    promo_ends = fields.Date(allow_none=True)
     line_total = fields.String()
 
 
@@ -91,10 +92,14 @@ class BestOfferSchema(ma.Schema):
     store = fields.String()
     unit_price = fields.String()
     regular_price = fields.String(allow_none=True)
+    promo_ends = fields.Date(allow_none=True)
 
 
 class PlanStopSchema(ma.Schema):
-    store = fields.String()
+    store = fields.String(metadata={"description": "store id"})
+    name = fields.String()
+    chain = fields.String()
+    city = fields.String()
     items = fields.List(fields.String())
     subtotal = fields.String()
 

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from .keys import status as key_status
-from .schemas import PageArgs, StrictSchema, page_schema
+from .schemas import PageArgs, StrictSchema, UtcDateTime, page_schema
 
 SCOPES = ("read", "write", "admin")
 DURATION = validate.Regexp(r"^\d{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
@@ -35,7 +35,7 @@ class KeyChanges(StrictSchema):
     rate_limit = fields.String(validate=RATE)
     expires_in = fields.String(allow_none=True, validate=DURATION,
                                metadata={"description": "from now, e.g. 30d; null = never"})
-    not_before = fields.DateTime(allow_none=True)
+    not_before = UtcDateTime(allow_none=True)
 
 
 class KeyCreate(KeyChanges):
@@ -63,13 +63,13 @@ class KeySchema(ma.Schema):
     categories = fields.Function(lambda key: key.category_list)
     daily_limit = fields.Integer()
     rate_limit = fields.String()
-    created_at = fields.DateTime()
-    not_before = fields.DateTime(allow_none=True)
-    expires_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
-    rotated_at = fields.DateTime(allow_none=True)
-    previous_valid_until = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    not_before = UtcDateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
+    rotated_at = UtcDateTime(allow_none=True)
+    previous_valid_until = UtcDateTime(allow_none=True)
+    last_used_at = UtcDateTime(allow_none=True)
 
 
 class NewKeySchema(KeySchema):

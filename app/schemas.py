@@ -1,5 +1,7 @@
 """marshmallow schemas: they validate every input and shape every output, and
 flask-smorest turns them into the OpenAPI document."""
+from datetime import timezone
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -11,6 +13,21 @@ def country_field(**kwargs):
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$",
                        error="Use lowercase letters, digits and dashes (max 80).")
 MONEY = validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$", error="Use a decimal string such as \"1.99\".")
+
+
+class UtcDateTime(fields.DateTime):
+    """Times are stored as naive UTC; on the wire they always carry their offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is not None:  # compare like with like: naive UTC everywhere
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment
 
 
 class StrictSchema(ma.Schema):
@@ -71,7 +88,7 @@ class PriceSchema(ma.Schema):
     regular_price = fields.String(allow_none=True)
     promo_ends = fields.Date(allow_none=True)
     currency = fields.String(metadata={"example": "USD"})
-    updated_at = fields.DateTime(format="iso")
+    updated_at = UtcDateTime()
 
 
 class DealSchema(PriceSchema):

@@ -1,4 +1,6 @@
 """Catalogue reads and writes, and the cheapest-stores query, on the small catalogue."""
+from datetime import date, timedelta
+
 import pytest
 
 from conftest import row_count
@@ -45,19 +47,22 @@ def test_cheapest_stores_answer(client, headers):
             for s in body["stores"]] == [("us-posh-1", "8.47", 2, []),
                                          ("us-cheapo-1", "8.97", 2, []),
                                          ("us-cheapo-2", "1.89", 1, ["bread"])]
+    promo_ends = (date.today() + timedelta(days=7)).isoformat()
     assert body["stores"][0]["lines"] == [
         {"item": "milk", "quantity": 1, "unit_price": "2.49", "regular_price": "2.99",
-         "line_total": "2.49"},
+         "promo_ends": promo_ends, "line_total": "2.49"},
         {"item": "bread", "quantity": 2, "unit_price": "2.99", "regular_price": None,
-         "line_total": "5.98"}]
+         "promo_ends": None, "line_total": "5.98"}]
     assert [(b["item"], b["store"], b["unit_price"]) for b in body["per_item"]] == \
         [("milk", "us-cheapo-2", "1.89"), ("bread", "us-posh-1", "2.99")]
     assert body["lower_bound"] == "7.87"
     assert body["plan"] == {"max_stores": 2, "total": "7.87", "exact": True, "missing": [],
                             "stores": [{"store": "us-cheapo-2", "items": ["milk"],
-                                        "subtotal": "1.89"},
+                                        "subtotal": "1.89", "name": "Us Cheapo 2",
+                                        "chain": "Cheapo", "city": "Denver"},
                                        {"store": "us-posh-1", "items": ["bread"],
-                                        "subtotal": "5.98"}]}
+                                        "subtotal": "5.98", "name": "Us Posh 1",
+                                        "chain": "Posh", "city": "Boston"}]}
     same = client.get("/v1/cheapest-stores?items=milk,bread&country=US&max_stores=1",
                       headers=headers).json
     assert same["plan"] is None and same["stores"][0]["total"] == "5.48"

@@ -1,12 +1,20 @@
 """The key lifecycle through the CLI runner and the admin API (the same service)."""
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from app.extensions import db
 from app.models import ApiKey
 from conftest import key_id, row_count
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def naive_utcnow():
+    return utcnow().replace(tzinfo=None)
 
 
 def cli(app, *args):
@@ -28,7 +36,7 @@ def test_create_prints_one_json_object_with_the_key_once(app, client):
     assert data["categories"] == ["bakery", "dairy"] and data["daily_limit"] == 10
     assert data["rate_limit"] == "5/minute" and data["owner"] == "Acme"
     expires = datetime.fromisoformat(data["expires_at"])
-    assert timedelta(days=29) < expires - datetime.utcnow() <= timedelta(days=30)
+    assert timedelta(days=29) < expires - utcnow() <= timedelta(days=30)
     me = client.get("/v1/key", headers={"X-API-Key": data["key"]})
     assert me.status_code == 200 and me.json["id"] == data["id"]
     assert "key" not in me.json and "secret_hash" not in me.json
@@ -50,7 +58,7 @@ def test_default_expiry_is_configurable(app):
     app.config["DEFAULT_KEY_TTL"] = "7d"
     data = create_json(app, "--name", "x")
     expires = datetime.fromisoformat(data["expires_at"])
-    assert timedelta(days=6) < expires - datetime.utcnow() <= timedelta(days=7)
+    assert timedelta(days=6) < expires - utcnow() <= timedelta(days=7)
     assert create_json(app, "--name", "y", "--expires-in", "never")["expires_at"] is None
 
 
@@ -87,7 +95,7 @@ def test_rotation_keeps_the_old_secret_for_the_grace_period(app, client):
     assert stale.headers["Deprecation"].startswith("@")
     assert stale.headers["Sunset"].endswith("GMT")
 
-    later = datetime.utcnow() + timedelta(hours=2)
+    later = naive_utcnow() + timedelta(hours=2)
     app.config["CLOCK"] = lambda: later
     assert client.get("/v1/key", headers={"X-API-Key": old}).status_code == 401
     assert client.get("/v1/key", headers={"X-API-Key": new}).status_code == 200
@@ -109,9 +117,9 @@ def test_revoke_is_immediate_and_delete_removes(app, client):
 def test_prune_deletes_only_keys_unused_for_n_days(app):
     stale, fresh, never = (create_json(app, "--name", n)["id"] for n in "abc")
     with app.app_context():
-        long_ago = datetime.utcnow() - timedelta(days=100)
+        long_ago = naive_utcnow() - timedelta(days=100)
         db.session.get(ApiKey, stale).last_used_at = long_ago
-        db.session.get(ApiKey, fresh).last_used_at = datetime.utcnow()
+        db.session.get(ApiKey, fresh).last_used_at = naive_utcnow()
         db.session.get(ApiKey, never).created_at = long_ago
         db.session.commit()
     result = cli(app, "keys", "prune", "--unused-days", "90")

@@ -1,0 +1,475 @@
+"""The partner client (client/) against a REAL API server on a loopback port: the SDK, its
+retries and typed errors, the grocery-deals CLI and the shopper page.
+
+Small catalogue (tests/conftest.py), US prices in USD:
+    us-cheapo-1: milk 1.99, bread 3.49, novel 9.99
+    us-posh-1:   milk 2.49 (promo, regular 2.99), bread 2.99, tshirt 15.00
+    us-cheapo-2: milk 1.89
+    jp-cheapo-1: milk 180, bread 420 (promo, regular 500)   (JPY)
+so for milk + bread in the US: best single store us-cheapo-1 at 5.48 (tie with us-posh-1,
+broken by store id), best two-store plan us-cheapo-2 + us-posh-1 at 4.88, saving 0.60.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app import keys
+from app.extensions import db
+from conftest import load_small_catalogue, make_app
+from client import (AuthError, ConfigurationError, ForbiddenError, NetworkError,
+                    NotFoundError, QuotaExceeded, RateLimited, ServerError,
+                    StorePriceClient, ValidationError)
+from client.cli import main
+from client.deals import parse_basket
+from client.web import create_web_app
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMO_ENDS = (date.today() + timedelta(days=7)).isoformat()  # as load_small_catalogue sets
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines on stderr: the CLI tests read stderr."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@dataclass
+class Server:
+    app: object
+    url: str
+
+    def key(self, **options) -> str:
+        """A new key straight from the key service (the admin CLI does the same)."""
+        options.setdefault("scopes", ["read"])
+        with self.app.app_context():
+            _, full_key = keys.create_key(options.pop("name", "client test"), **options)
+        return full_key
+
+
+def serve(wsgi_app):
+    """Serve a WSGI app on a free loopback port in a thread; returns (url, stop)."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("api") / "c.db"
+    app = make_app(f"sqlite:///{path}", RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        load_small_catalogue()
+    url, stop = serve(app)
+    yield Server(app, url)
+    stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def sdk(server_or_url, key, **options):
+    """A client with tiny waits, so retry tests stay fast."""
+    url = getattr(server_or_url, "url", server_or_url)
+    options = {"max_retries": 2, "backoff_factor": 0.01, "max_wait": 3, "timeout": 5, **options}
+    return StorePriceClient(url, key, **options)
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path, capsys):
+    """Run ``python -m client`` in-process: run(key, *argv) -> (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)  # no developer's .env gets picked up
+    monkeypatch.delenv("STOREPRICE_URL", raising=False)
+
+    def run(key, *argv):
+        if key is None:
+            monkeypatch.delenv("STOREPRICE_API_KEY", raising=False)
+        else:
+            monkeypatch.setenv("STOREPRICE_API_KEY", key)
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def one_line(text: str) -> str:
+    assert "Traceback" not in text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+# --- the SDK --------------------------------------------------------------------------
+
+def test_whoami_shows_what_the_key_allows(api_server):
+    key = api_server.key(name="grocery app", countries=["US"], categories=["dairy", "bakery"],
+                         daily_limit=50, rate_limit="30/minute", expires_in="30d")
+    with sdk(api_server, key) as api:
+        me = api.whoami()
+        assert me["id"] == key.split("_")[1] == api.key_id
+        assert (me["scopes"], me["countries"], me["categories"]) == (
+            ["read"], ["US"], ["bakery", "dairy"])
+        assert (me["daily_limit"], me["rate_limit"], me["status"]) == (50, "30/minute", "active")
+        assert me["expires_at"] is not None
+        assert (me["today"]["used"], me["today"]["remaining"]) == (1, 49)
+        # The key is a secret: the client's repr shows only the public key id.
+        assert key not in repr(api) and me["id"] in repr(api)
+
+
+def test_cheapest_stores_with_quantities(api_server):
+    with sdk(api_server, api_server.key()) as api:
+        answer = api.cheapest_stores(["milk", ("bread", 2)], country="US")
+    assert (answer["country"], answer["currency"]) == ("US", "USD")
+    # us-posh-1: 2.49 + 2 x 2.99 = 8.47 beats us-cheapo-1: 1.99 + 2 x 3.49 = 8.97
+    assert [(s["store"]["id"], s["total"]) for s in answer["stores"][:2]] == [
+        ("us-posh-1", "8.47"), ("us-cheapo-1", "8.97")]
+    assert answer["stores"][0]["lines"][0]["regular_price"] == "2.99"  # milk on promotion
+    assert [(b["item"], b["store"], b["unit_price"]) for b in answer["per_item"]] == [
+        ("milk", "us-cheapo-2", "1.89"), ("bread", "us-posh-1", "2.99")]
+    assert answer["plan"]["total"] == "7.87"  # 1.89 + 2 x 2.99
+
+
+def test_listings(api_server):
+    with sdk(api_server, api_server.key(countries=["US"], categories=["dairy"])) as api:
+        assert [i["id"] for i in api.items()["data"]] == ["milk"]  # narrowed to dairy
+        assert {s["id"] for s in api.stores()["data"]} == {
+            "us-cheapo-1", "us-cheapo-2", "us-posh-1"}
+        deal = api.deals(country="US")["data"][0]
+        assert (deal["store"], deal["item"], deal["price"], deal["regular_price"],
+                deal["promo_ends"]) == ("us-posh-1", "milk", "2.49", "2.99", PROMO_ENDS)
+        assert api.prices(item="milk", store="us-cheapo-2")["data"][0]["price"] == "1.89"
+        assert api.usage(days=1)["data"]  # the calls above were metered
+
+
+def test_rotated_key_is_noticed(api_server, tmp_path):
+    old_key = api_server.key()
+    with api_server.app.app_context():
+        keys.rotate_key(old_key.split("_")[1], "1h")
+    with sdk(api_server, old_key) as api:
+        api.whoami()  # still works during the grace period...
+        assert api.sunset and api.sunset.endswith(" GMT")  # ...and the client knows until when
+    done = run_program(tmp_path, {"STOREPRICE_API_KEY": old_key}, "whoami", "--url",
+                       api_server.url)
+    assert done.returncode == 0
+    assert one_line(done.stderr).startswith(
+        f"note: API key {old_key.split('_')[1]} was rotated: the secret in use stops working at")
+
+
+def test_bad_key_is_an_auth_error(api_server):
+    with sdk(api_server, "not-a-key") as api:
+        with pytest.raises(AuthError) as raised:
+            api.whoami()
+    error = raised.value
+    assert (error.status, error.type) == (401, "/problems/invalid-key")
+    assert error.request_id  # from the problem's "instance"
+    # A well-formed key the server does not know is refused the same way.
+    forged = "spk_AAAAAAAA_" + "B" * 38
+    with sdk(api_server, forged) as api, pytest.raises(AuthError):
+        api.whoami()
+
+
+def test_restrictions_are_forbidden_errors_naming_the_violation(api_server):
+    with sdk(api_server, api_server.key(countries=["US"])) as api:
+        with pytest.raises(ForbiddenError) as raised:
+            api.cheapest_stores(["milk"], country="FR")
+    assert raised.value.status == 403 and raised.value.violated == ["country:FR"]
+
+    with sdk(api_server, api_server.key(categories=["dairy"])) as api:
+        with pytest.raises(ForbiddenError) as raised:
+            api.cheapest_stores(["milk", "bread"], country="US")
+    assert raised.value.violated == ["category:bakery"]
+
+
+def test_unknown_items_and_invalid_input(api_server):
+    with sdk(api_server, api_server.key()) as api:
+        with pytest.raises(NotFoundError) as raised:
+            api.cheapest_stores(["milk", "caviar"], country="US")
+        assert raised.value.unknown == ["caviar"]
+        with pytest.raises(ValidationError) as invalid:
+            api.cheapest_stores([("milk", 100)], country="US")
+        assert "items" in invalid.value.errors
+
+
+def test_429_is_retried_after_retry_after_then_succeeds(api_server):
+    key = api_server.key(rate_limit="2/second")
+    with sdk(api_server, key, max_wait=3) as api:
+        started = time.monotonic()
+        api.whoami()
+        api.whoami()
+        answer = api.cheapest_stores(["milk"], country="US")  # 429, wait, retry (a POST)
+        elapsed = time.monotonic() - started
+    assert answer["per_item"][0]["unit_price"] == "1.89"
+    assert 0.9 <= elapsed < 3  # the server said Retry-After: 1, and we waited for it
+    with sdk(api_server, key) as api:
+        rows = api.usage(days=1)["data"]
+    # The server saw exactly one 429 (then the retry's 200) on the POST.
+    post = next(r for r in rows if r["endpoint"] == "POST /v1/cheapest-stores")
+    assert (post["calls"], post["status_429"], post["status_2xx"]) == (2, 1, 1)
+
+
+def test_daily_quota_is_not_slept_through(api_server):
+    """Retry-After until midnight is longer than max_wait: raise at once, don't hang."""
+    with sdk(api_server, api_server.key(daily_limit=1)) as api:
+        api.whoami()
+        started = time.monotonic()
+        with pytest.raises(QuotaExceeded) as raised:
+            api.whoami()
+    assert time.monotonic() - started < 1
+    assert isinstance(raised.value, RateLimited) and raised.value.retry_after > 3
+
+
+@pytest.fixture
+def stub():
+    """A stand-in API that always answers ``status`` with ``headers``; counts the hits."""
+    state = {"hits": 0, "status": "503 Service Unavailable", "headers": {}, "delay": 0}
+
+    def app(environ, start_response):
+        state["hits"] += 1
+        time.sleep(state["delay"])
+        body = json.dumps({"type": "/problems/unavailable", "title": "Service unavailable",
+                           "status": int(state["status"][:3]), "detail": "Down for a moment.",
+                           "instance": f"stub-{state['hits']}"}).encode()
+        start_response(state["status"], [("Content-Type", "application/problem+json"),
+                                          ("Content-Length", str(len(body))),
+                                          *state["headers"].items()])
+        return [body]
+    url, stop = serve(app)
+    state["url"] = url
+    yield state
+    stop()
+
+
+@pytest.mark.parametrize("call", ["whoami", "cheapest_stores"])
+def test_503_retries_are_bounded(stub, call):
+    stub["headers"] = {"Retry-After": "0"}
+    with sdk(stub["url"], "spk_test", max_retries=2, backoff_factor=0.01) as api:
+        with pytest.raises(ServerError) as raised:
+            api.whoami() if call == "whoami" else api.cheapest_stores(["milk"], "US")
+    assert stub["hits"] == 1 + 2  # the first try plus max_retries
+    assert raised.value.status == 503 and raised.value.request_id == "stub-3"
+
+
+def test_long_retry_after_is_returned_not_waited(stub):
+    stub.update(status="429 Too Many Requests", headers={"Retry-After": "3600"})
+    with sdk(stub["url"], "spk_test", max_wait=3) as api, pytest.raises(RateLimited) as raised:
+        api.whoami()
+    assert stub["hits"] == 1 and raised.value.retry_after == 3600
+
+
+def test_every_call_has_a_timeout(stub):
+    stub["delay"] = 1
+    started = time.monotonic()
+    with sdk(stub["url"], "spk_test", timeout=0.2, max_retries=1) as api:
+        with pytest.raises(NetworkError, match="did not answer in time"):
+            api.whoami()
+    assert stub["hits"] == 2 and time.monotonic() - started < 1
+
+
+def test_unreachable_api_is_a_network_error():
+    with sdk("http://127.0.0.1:9", "spk_test", max_retries=1) as api:
+        with pytest.raises(NetworkError, match="127.0.0.1:9 is unreachable"):
+            api.whoami()
+
+
+def test_missing_key_names_the_variable(monkeypatch):
+    monkeypatch.delenv("STOREPRICE_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="STOREPRICE_API_KEY"):
+        StorePriceClient("http://127.0.0.1:9")
+
+
+def test_basket_syntax():
+    assert parse_basket(["milk", "bread:2", "milk"]) == [("milk", 2), ("bread", 2)]
+    for bad in (["milk:x"], ["milk:0"], ["milk:100"], []):
+        with pytest.raises(ValueError):
+            parse_basket(bad)
+
+
+# --- the CLI ----------------------------------------------------------------------------
+
+def test_deals_cli(api_server, cli):
+    code, out, err = cli(api_server.key(), "deals", "--url", api_server.url,
+                         "--country", "US", "milk", "bread", "caviar")
+    assert code == 0 and err == ""
+    assert "Best single store:   Us Cheapo 1, Boston (us-cheapo-1)  total 5.48" in out
+    assert "Best two-store plan: total 4.88, saves 0.60 against Us Cheapo 1" in out
+    assert "  Us Cheapo 2 (us-cheapo-2): milk = 1.89" in out
+    assert "  Us Posh 1 (us-posh-1): bread = 2.99" in out
+    assert "milk x1    1.89  at us-cheapo-2" in out
+    assert "bread x1   2.99  at us-posh-1" in out
+    assert "Not found: caviar (unknown item)" in out
+
+
+def test_deals_cli_marks_promotions_with_end_date(api_server, cli, tmp_path):
+    shopping = tmp_path / "list.txt"
+    shopping.write_text("# weekend\nbread:2\n\nmilk\ntshirt\n")
+    code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url,
+                       "--country", "JP", "--list", str(shopping))
+    assert code == 0
+    assert "total 1020  (does not sell: tshirt)" in out  # 180 + 2 x 420 yen
+    assert ("bread x2   2 x 420 = 840  at jp-cheapo-1  "
+            f"SALE (regular 500, until {PROMO_ENDS})") in out
+    assert "Not found: tshirt (not sold in JP)" in out
+
+
+def test_deals_cli_json(api_server, cli):
+    code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url, "--country", "US",
+                       "--json", "milk", "bread:2", "caviar")
+    assert code == 0
+    report = json.loads(out)
+    assert report["best_store"] == {"id": "us-posh-1", "name": "Us Posh 1", "city": "Boston",
+                                    "total": "8.47", "missing": []}
+    assert (report["plan"]["total"], report["plan"]["saving"]) == ("7.87", "0.60")
+    assert report["per_item"][0] == {
+        "item": "milk", "quantity": 1, "store": "us-cheapo-2", "unit_price": "1.89",
+        "line_total": "1.89", "regular_price": None, "promo_ends": None, "on_sale": False}
+    assert report["per_item"][1]["line_total"] == "5.98"
+    assert report["not_found"] == [{"item": "caviar", "reason": "unknown item"}]
+
+
+def test_whoami_cli(api_server, cli):
+    key = api_server.key(countries=["US"], daily_limit=10)
+    code, out, _ = cli(key, "whoami", "--url", api_server.url)
+    assert code == 0
+    assert "Countries:   US" in out and "Categories:  all" in out
+    assert "Limits:      10 calls per UTC day, rate 60/minute" in out
+    assert "Expires:     never" in out
+    assert "Today:       1 used, 9 left" in out
+    assert key not in out
+
+
+@pytest.mark.parametrize("key_options, argv, expected", [
+    (None, ["--country", "US", "milk"], "the API key was refused (The API key is malformed"),
+    ({"countries": ["US"]}, ["--country", "FR", "milk"], "this key may not access country:FR"),
+    ({"categories": ["dairy"]}, ["--country", "US", "milk", "bread"],
+     "this key may not access category:bakery"),
+    ({}, ["--country", "USA", "milk"], "invalid input: country: Use an ISO 3166-1"),
+])
+def test_cli_api_errors_are_one_line(api_server, cli, key_options, argv, expected):
+    key = "wrong" if key_options is None else api_server.key(**key_options)
+    code, out, err = cli(key, "deals", "--url", api_server.url, *argv)
+    assert code == 1 and out == ""
+    line = one_line(err)
+    assert line.startswith("error: " + expected) and "[request id " in line
+    if key_options is None:
+        assert "STOREPRICE_API_KEY" in line
+
+
+def test_cli_quota_and_network_errors(api_server, cli):
+    key = api_server.key(daily_limit=1)
+    assert cli(key, "whoami", "--url", api_server.url)[0] == 0
+    code, _, err = cli(key, "deals", "--url", api_server.url, "--country", "US", "milk")
+    assert code == 1
+    assert "daily quota is used up; it resets at 00:00 UTC in " in one_line(err)
+
+    code, _, err = cli(key, "whoami", "--url", "http://127.0.0.1:9")
+    assert one_line(err) == "error: The Store Price API at http://127.0.0.1:9 is unreachable."
+    assert code == 1
+
+
+def test_cli_bad_list(api_server, cli):
+    code, _, err = cli(api_server.key(), "deals", "--url", api_server.url, "milk:lots")
+    assert code == 2 and "ITEM:QUANTITY" in one_line(err)
+
+
+def run_program(cwd, variables, *argv):
+    """``python -m client ARGV`` in a fresh process, with only ``variables`` for the client."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOREPRICE_")}
+    env.update(variables, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "client", *argv], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_cli_as_a_program_without_key(tmp_path):
+    """A missing key is one clear line, exit 2."""
+    done = run_program(tmp_path, {}, "deals", "--country", "US", "milk")
+    assert done.returncode == 2 and done.stdout == ""
+    assert one_line(done.stderr) == (
+        "error: No API key: set STOREPRICE_API_KEY in the environment or in a .env file "
+        "(see client/.env.example).")
+
+
+def test_cli_reads_key_from_dotenv(api_server, tmp_path):
+    (tmp_path / ".env").write_text(f"STOREPRICE_API_KEY={api_server.key()}\n"
+                                   f"STOREPRICE_URL={api_server.url}\n")
+    done = run_program(tmp_path, {}, "deals", "--json", "--country", "US", "milk", "bread")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["plan"]["total"] == "4.88"
+
+
+# --- the shopper page -------------------------------------------------------------------
+
+@pytest.fixture
+def shopper(api_server):
+    """The shopper web app with its SDK pointed at the real API; (test client, key)."""
+    key = api_server.key(countries=["US"])
+    app = create_web_app(lambda: sdk(api_server, key))
+    return app.test_client(), key
+
+
+def visible_text(response) -> str:
+    """The page's text without tags (table cells apart), whitespace collapsed."""
+    html = re.sub(r"</t[dh]>", " ", response.get_data(as_text=True))
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def assert_no_key(response, key):
+    assert key not in response.get_data(as_text=True)
+    assert all(key not in value for _, value in response.headers.items())
+    assert "Set-Cookie" not in response.headers
+
+
+def test_shopper_page_shows_deals_without_the_key(shopper):
+    web, key = shopper
+    form = web.get("/")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert 'value="milk"' in html and "<option selected>US</option>" in html
+    assert_no_key(form, key)
+
+    page = web.post("/", data={"item": ["milk", "bread"], "country": "US", "more": "caviar"})
+    assert page.status_code == 200
+    text = visible_text(page)
+    assert "Best single store: Us Cheapo 1, Boston: 5.48" in text
+    assert "Best two-store plan: 4.88, saves 0.60 against Us Cheapo 1" in text
+    assert "Us Cheapo 2: milk = 1.89" in text and "Us Posh 1: bread = 2.99" in text
+    assert "milk 1 1.89 1.89 Us Cheapo 2" in text
+    assert "Not found: caviar (unknown item)" in text
+    assert_no_key(page, key)
+
+
+def test_shopper_page_errors_are_friendly_and_escaped(shopper):
+    web, key = shopper
+    page = web.post("/", data={"item": ["milk"], "country": "FR"})
+    assert page.status_code == 400
+    assert "Sorry: this key may not access country:FR" in page.get_data(as_text=True)
+    assert_no_key(page, key)
+
+    page = web.post("/", data={"country": "US", "more": "<script>alert(1)</script>"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_shopper_page_hides_key_problems_from_shoppers(api_server):
+    web = create_web_app(lambda: sdk(api_server, "wrong")).test_client()
+    page = web.post("/", data={"item": ["milk"], "country": "US"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 500 and "not set up correctly" in html
+    assert "malformed" not in html and "STOREPRICE_API_KEY" not in html
