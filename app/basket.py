@@ -2,18 +2,21 @@
 
 Money is integer minor units throughout (cents, or yen), so every sum is exact.
 The views turn database rows into `Offer`s, call `cheapest_stores`, format the `Answer`.
+`cheapest_stores` combines three answers, each its own function: the best single stores
+(rank_single_stores), each item's cheapest offer (cheapest_per_item) and, for
+max_stores > 1, the best plan over several stores (best_plan).
 """
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
-# The plan search counts one unit of work per store set whose cost it computes (a few
-# microseconds each). The cap bounds a pathological request to well under a second;
-# typical requests need a few hundred units. Setup work (greedy start, price guess) is
-# a fixed few passes over the stores and is not counted.
-DEFAULT_WORK_BUDGET = 200_000
+# Work budget of the plan search: one unit per store set whose cost it computes (a few
+# microseconds each). Typical requests need tens to hundreds of units; the cap keeps a
+# pathological one to a fraction of a second. The fixed setup (greedy start, price
+# guess: a few passes over the stores) is not counted.
+DEFAULT_WORK_BUDGET = 50_000
 GUESS_ROUNDS = 20       # subgradient rounds in price_guess
 
 
@@ -76,6 +79,7 @@ class Answer:
 
 Basket = dict[str, int]                  # item -> quantity, in the order the client asked
 Matrix = dict[str, dict[str, Offer]]     # store -> {item: offer}
+Vector = Sequence[int]                   # a cost per item, in basket order
 
 
 def cheapest_stores(basket: Basket, offers: Iterable[Offer], *, limit: int = 5,
@@ -143,12 +147,14 @@ def lower_bound(basket: Basket, per_item: list[BestOffer]) -> int:
 # --- The multi-store plan ------------------------------------------------------------
 #
 # A plan picks at most k stores and buys each item at the cheapest of them (tie: lowest
-# store id). A store set's cost is a vector over the items offered somewhere: per item
-# the cheapest line total in the set, or PENALTY, more than any whole basket, when no
-# store in the set sells it. Minimising the sum of the vector therefore covers as many
-# items as possible first and only then saves money. Equal costs are decided by
-# plan_key: fewer stores, then the smallest sorted tuple of store ids. So answers are
-# deterministic, and a store that adds nothing is never in the best plan.
+# store id). The best plan, in order of the rules:
+#   1. covers the most items (all that are offered anywhere, if k stores can);
+#   2. then costs the least;
+#   3. then uses the fewest stores (so a store that adds nothing is never in it);
+#   4. then has the smallest sorted tuple of store ids, so answers are deterministic.
+# Rule 1 is folded into the cost: a store set's cost is a vector over the items offered
+# somewhere, per item the cheapest line total in the set, or a penalty larger than any
+# whole basket when no store in the set sells it. Rules 2-4 are plan_key.
 
 
 def plan_key(cost: int, stores: Iterable[str]) -> tuple:
@@ -159,11 +165,12 @@ def plan_key(cost: int, stores: Iterable[str]) -> tuple:
 
 def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
               work_budget: int = DEFAULT_WORK_BUDGET) -> Plan:
-    """The cheapest way to buy the basket from at most `max_stores` stores.
+    """The best plan (rules above) with at most `max_stores` stores.
 
-    If max_stores stores cannot sell every item that is offered somewhere, the plan
-    covers as many items as possible, then is cheapest. `missing` lists the items the
-    plan does not buy: those offered nowhere, plus any it could not cover.
+    `missing` lists the items the plan does not buy: those offered nowhere, plus, only
+    when max_stores stores cannot sell everything, the ones it could not cover.
+    `exact` is False if the search used up `work_budget` units: then the plan is the
+    best found so far (never worse than the greedy one).
     """
     offered = set().union(*matrix.values())
     items = [item for item in basket if item in offered]
@@ -171,9 +178,16 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         return make_plan(basket, matrix, [], max_stores, exact=True)
     penalty = 1 + sum(basket.values()) * max(
         offer.unit_price for row in matrix.values() for offer in row.values())
-    names = sorted(matrix)
-    vectors = [[row[i].unit_price * basket[i] if i in row else penalty for i in items]
-               for row in map(matrix.get, names)]
+    # Cost vectors by store id. Stores selling the same items at the same prices are
+    # interchangeable and the lowest id wins every tie, so only that one is kept. (A
+    # general "another store beats it on everything" filter would compare every pair
+    # of stores, which costs more than the whole search below on 1,000 stores.)
+    twins: dict[tuple[int, ...], str] = {}
+    for name in sorted(matrix):
+        row = matrix[name]
+        twins.setdefault(tuple([row[i].unit_price * basket[i] if i in row else penalty
+                                for i in items]), name)
+    vectors, names = list(twins), list(twins.values())
 
     # 1. A sensible first answer, the greedy one: it is what we return if the work runs
     # out, and the better it is, the more the search below can skip.
@@ -204,7 +218,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
             if (floor - sum(savings[j:j + room]), len(chosen) + 1) > best[:2]:
                 return
-            work += 1
+            work += 1                         # one store set costed
             if work > work_budget:
                 raise _OutOfWork
             new = cheaper(cur, vectors[j])
@@ -218,7 +232,6 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         exact = True
     except _OutOfWork:
         exact = False
-    global LAST_WORK; LAST_WORK = work  # DEBUG
     return make_plan(basket, matrix, best[2], max_stores, exact)
 
 
@@ -226,18 +239,18 @@ class _OutOfWork(Exception):
     pass
 
 
-def cheaper(a: list[int], b: list[int]) -> list[int]:
+def cheaper(a: Vector, b: Vector) -> list[int]:
     """Element-wise minimum (this comprehension is about twice as fast as map(min, a, b))."""
     return [x if x < y else y for x, y in zip(a, b)]
 
 
-def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int]]:
+def greedy_plan(vectors: list[Vector], k: int) -> tuple[list[int], list[int]]:
     """Up to k times, add the store that lowers the cost most (tie: lowest index).
 
     Returns the plan's cost vector and the chosen indexes.
     """
     costs = [sum(v) for v in vectors]         # on its own, a store costs its own vector
-    cur: list[int] = []
+    cur: Vector = []
     chosen: list[int] = []
     while True:
         j = costs.index(min(costs))
@@ -250,7 +263,7 @@ def greedy_plan(vectors: list[list[int]], k: int) -> tuple[list[int], list[int]]
         costs = [sum(cheaper(cur, v)) for v in vectors]
 
 
-def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
+def price_guess(vectors: list[Vector], k: int, start: Vector, target: int,
                 rounds: int = GUESS_ROUNDS) -> tuple[list[int], list[int]]:
     """Per-item prices u that make the bound sum(u) - (the k largest savings) high.
 
@@ -264,6 +277,9 @@ def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
     # prefix of that order is ever below u, which keeps each round cheap.
     columns = list(zip(*vectors))
     orders = [sorted(range(len(vectors)), key=column.__getitem__) for column in columns]
+    # No plan pays more for an item than its dearest entry (the penalty if some store
+    # lacks it); above that every store would "undercut" u, which only weakens the bound.
+    caps = [column[order[-1]] for column, order in zip(columns, orders)]
 
     def savings_at(u: list[int]) -> list[int]:
         savings = [0] * len(vectors)
@@ -274,7 +290,7 @@ def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
                 savings[j] += ui - column[j]
         return savings
 
-    u, best, step, stalled = start, None, 1.0, 0
+    u, best, step, stalled = list(start), None, 1.0, 0
     for _ in range(rounds):
         savings = savings_at(u)
         top = heapq.nlargest(k, range(len(vectors)), key=savings.__getitem__)
@@ -290,7 +306,7 @@ def price_guess(vectors: list[list[int]], k: int, start: list[int], target: int,
         if norm == 0:
             break         # each item undercut exactly once: this u cannot be improved
         size = step * max(target - bound, 1) / norm
-        u = [round(x + size * s) for x, s in zip(u, slope)]
+        u = [min(cap, round(x + size * s)) for x, s, cap in zip(u, slope, caps)]
     return best[1], best[2]
 
 
