@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     pipeline.init_app(app)
 
-    from .cli import register_commands
+    from .commands import register_commands
     register_commands(app)
     return app
 

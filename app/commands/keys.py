@@ -1,37 +1,16 @@
-"""Admin CLI: ``flask --app wsgi seed | keys ... | usage ...``. It calls the same services
-as the admin API, and validates input with the same schemas."""
+"""``flask --app wsgi keys ...``: the key lifecycle. The same service (app/keys.py) and the
+same schemas (app/key_schemas.py) as the admin API."""
 import json
 import sys
-from datetime import timedelta
 
 import click
 import marshmallow as ma
-from flask import current_app
-from flask.cli import AppGroup
-from sqlalchemy import select
 
-from . import keys as key_service
-from . import usage as usage_service
-from .clock import now
-from .errors import Problem
-from .extensions import db
-from .models import Country
-from .key_schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema
-
-
-
-class CommandGroup(AppGroup):
-    """Service errors (unknown key id, ...) become a one-line message and exit code 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except Problem as problem:
-            fail(problem.detail)
-
+from .. import keys as key_service
+from ..key_schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema
+from .common import CommandGroup, fail
 
 keys_cli = CommandGroup("keys", help="Create and manage API keys.")
-usage_cli = CommandGroup("usage", help="Usage reports and anomaly flags.")
 
 
 def key_options(create: bool):
@@ -65,11 +44,6 @@ def load_options(schema, options: dict) -> dict:
         return schema.load(given)
     except ma.ValidationError as error:
         fail(f"invalid options: {json.dumps(error.messages)}", code=2)
-
-
-def fail(message: str, code: int = 1):
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
 
 
 def show(key, as_json: bool, schema=KeySchema):
@@ -178,69 +152,8 @@ def scan(paths):
     sys.exit(1 if live else 0)
 
 
-@usage_cli.command("report")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--csv", "as_csv", is_flag=True, help="Per key/day/endpoint rows as CSV.")
-def report(start, end, as_csv):
-    """Usage per key and day, and the billing summary by plan."""
-    end = end.date() if end else now().date()
-    start = start.date() if start else end - timedelta(days=29)
-    if as_csv:
-        click.echo(usage_service.as_csv(usage_service.daily_usage(start, end)), nl=False)
-        return
-    click.echo(f"Billing summary {start} .. {end}")
-    click.echo(f"{'key':<10} {'plan':<10} {'calls':>8} {'units':>8} {'amount':>10}  name")
-    for row in usage_service.billing_summary(start, end):
-        click.echo(f"{row['key_id']:<10} {row['plan']:<10} {row['calls']:>8} {row['units']:>8} "
-                   f"{'$' + row['amount_usd']:>10}  {row['name'] or '(deleted)'}")
-
-
-@usage_cli.command("anomalies")
-def anomalies():
-    """Keys behaving unusually this hour, each flag explained."""
-    flags = usage_service.anomalies()
-    for flag in flags:
-        click.echo(f"{flag['key_id']}  {flag['flag']}: {flag['explanation']}")
-    if not flags:
-        click.echo("No anomalies this hour.")
-
-
-@click.command("seed")
-@click.option("--stores", type=click.IntRange(min=1), default=40, show_default=True)
-@click.option("--items", type=click.IntRange(min=1), default=300, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=42, show_default=True)
-@click.option("--if-empty", is_flag=True, help="Keep an existing catalogue (make run).")
-@click.option("--no-keys", is_flag=True, help="Catalogue only, no demo keys.")
-def seed_command(stores, items, seed_value, if_empty, no_keys):
-    """Create tables, load deterministic demo data and (re)issue the demo keys."""
-    from seed import seed_catalogue
-    from seed.demo_keys import issue_demo_keys, print_demo_keys
-    db.create_all()
-    if if_empty and db.session.scalar(select(Country.code).limit(1)) is not None:
-        click.echo("Catalogue already seeded; keeping it.")
-    else:
-        counts = seed_catalogue(db.session, stores=stores, items=items, seed=seed_value)
-        click.echo("Seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
-    if not no_keys:
-        print_demo_keys(issue_demo_keys())
-
-
 @keys_cli.command("demo")
 def demo():
     """Re-issue the demo keys (new secrets) and print them."""
     from seed.demo_keys import issue_demo_keys, print_demo_keys
     print_demo_keys(issue_demo_keys())
-
-
-def register_commands(app):
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(usage_cli)
-    app.cli.add_command(seed_command)
-
-    @app.cli.command("init-db")
-    def init_db():
-        """Create any missing tables."""
-        db.create_all()
-        click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
-
