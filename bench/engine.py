@@ -1,0 +1,60 @@
+"""The basket engine alone (app/basket.py): no HTTP, no database.
+
+Synthetic offers shaped like the seed's (seed/prices.py): every store belongs to a chain
+with a price level, carries only part of the catalogue, and has some promotions. Uniform
+random prices would make the plan search look easier or harder than real data does: the
+search prunes with the gap between cheap and expensive chains."""
+import gc
+import random
+import statistics
+import time
+
+from app.basket import Offer, cheapest_stores
+
+CHAINS = 14                   # as many chains as the seed has
+CHAIN_LEVELS = (0.85, 1.20)   # discounter .. premium price level
+COVERAGE = (0.40, 0.90)       # share of the catalogue one store carries
+NOISE = (0.95, 1.05)          # per store and item
+PROMO_SHARE = 0.10            # ~10 % of prices are promotions ...
+PROMO_DISCOUNT = (0.70, 0.90)  # ... at 70-90 % of the regular price
+
+
+def synthetic_offers(rng: random.Random, stores: int, items: list[str]) -> list[Offer]:
+    levels = [rng.uniform(*CHAIN_LEVELS) for _ in range(CHAINS)]
+    base = {item: rng.randint(99, 1499) for item in items}  # US cents
+    offers = []
+    for n in range(stores):
+        store, level, coverage = f"store-{n:04d}", levels[n % CHAINS], rng.uniform(*COVERAGE)
+        for item in items:
+            if rng.random() >= coverage:
+                continue
+            regular = round(base[item] * level * rng.uniform(*NOISE))
+            if rng.random() < PROMO_SHARE:
+                offers.append(Offer(store, item, round(regular * rng.uniform(*PROMO_DISCOUNT)),
+                                    regular))
+            else:
+                offers.append(Offer(store, item, regular))
+    return offers
+
+
+def run(stores: int = 1000, basket_size: int = 20, max_stores: int = 3, instances: int = 7,
+        repeats: int = 3) -> dict:
+    """Several random instances (seeds 1..instances), since instances differ in how hard
+    they are to prove optimal, each timed a few times, since a busy machine adds noise."""
+    timings, exact = [], []
+    for seed in range(1, instances + 1):
+        rng = random.Random(seed)
+        items = [f"item-{i:02d}" for i in range(basket_size)]
+        basket = {item: rng.randint(1, 3) for item in items}
+        offers = synthetic_offers(rng, stores, items)
+        for _ in range(repeats):
+            gc.collect()  # do not charge the garbage of building offers to the engine
+            started = time.perf_counter()
+            answer = cheapest_stores(basket, offers, limit=5, max_stores=max_stores)
+            timings.append((time.perf_counter() - started) * 1000)
+            exact.append(answer.plan.exact)
+    return {"stores": stores, "basket_items": basket_size, "max_stores": max_stores,
+            "offers_per_instance": len(offers), "runs_ms": [round(t, 2) for t in timings],
+            "median_ms": round(statistics.median(timings), 2),
+            "max_ms": round(max(timings), 2), "exact": all(exact),
+            "exact_runs": sum(exact)}

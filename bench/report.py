@@ -1,0 +1,98 @@
+"""Turn the measurements into the printed table, the targets and latest.json."""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+# The performance targets of the reference app (ratios are against the bare route).
+KEY_RATIO = 0.55        # GET /v1/key: the whole key pipeline around a trivial handler
+BASKET_RATIO = 0.30     # POST /v1/cheapest-stores, 10 items, max_stores 2
+GROWTH_RATIO = 2.0      # basket latency, 2,000 -> 50,000 items over 1,000 stores
+ENGINE_MS = 50          # exact 3-store plan, 20 items, 1,000 stores (median)
+WORKER_RSS_MB = 120     # peak resident memory of one app worker
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    goal: str
+    measured: str
+    passed: bool
+    note: str = ""
+
+
+def targets(results: dict) -> list[Target]:
+    http, engine, growth = results["http"], results["engine"], results["growth"]
+    found = []
+    for label, row, floor in (("GET /v1/key vs bare", "key", KEY_RATIO),
+                              ("POST /v1/cheapest-stores vs bare", "basket", BASKET_RATIO)):
+        target = http["targets"][row]
+        invalid = f"{target['errors']} error responses" if target["errors"] else ""
+        found.append(Target(label, f">= {floor:.2f} x bare", f"{target['ratio']:.2f} x",
+                            target["ratio"] >= floor and not invalid, invalid))
+    small, large = growth["small"], growth["large"]
+    proxy = "" if large["items"] == 50_000 else (
+        f"measured up to {large['items']:,} items, not the 50,000 the target is defined for")
+    found.append(Target(f"basket latency {small['items']:,} -> {large['items']:,} items",
+                        f"< {GROWTH_RATIO:g} x", f"{growth['ratio']:.2f} x",
+                        growth["ratio"] < GROWTH_RATIO, proxy))
+    found.append(Target("engine: exact 3-store plan, 20 items, 1,000 stores",
+                        f"< {ENGINE_MS} ms (median), exact",
+                        f"{engine['median_ms']:.1f} ms, max {engine['max_ms']:.1f} ms, "
+                        f"exact {engine['exact_runs']}/{len(engine['runs_ms'])}",
+                        engine["median_ms"] < ENGINE_MS and engine["exact"],
+                        f"max above {ENGINE_MS} ms" if engine["max_ms"] >= ENGINE_MS else ""))
+    rss = max(http["app_worker_peak_rss_mb"])
+    found.append(Target("app worker peak RSS (VmHWM)", f"< {WORKER_RSS_MB} MB", f"{rss:.1f} MB",
+                        rss < WORKER_RSS_MB))
+    return found
+
+
+def print_report(results: dict, found: list[Target]) -> None:
+    http = results["http"]
+    print(f"\nHTTP throughput - {http['settings']}")
+    print(f"{'target':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}")
+    for name, row in http["targets"].items():
+        ratio = "1.00" if name == "bare" else f"{row['ratio']:.2f}"
+        print(f"{row['label']:<34} {row['rps']:>9.0f} {row['p50_ms']:>8.2f} "
+              f"{row['p99_ms']:>8.2f} {ratio:>8} {row['errors']:>7}")
+    print(f"bare measured before and after the app targets: {http['bare_runs_rps']} req/s "
+          f"(spread {http['bare_spread_pct']:.0f} %, a measure of this run's noise)")
+    print(f"worker peak RSS (MB): app {http['app_worker_peak_rss_mb']}, "
+          f"bare {http['bare_worker_peak_rss_mb']}")
+
+    engine = results["engine"]
+    print(f"\nEngine (app/basket.py, in-process): {engine['basket_items']} items, "
+          f"{engine['stores']:,} stores, max_stores {engine['max_stores']}: median "
+          f"{engine['median_ms']:.1f} ms, max {engine['max_ms']:.1f} ms over "
+          f"{len(engine['runs_ms'])} runs, exact {engine['exact_runs']}/{len(engine['runs_ms'])}")
+
+    growth = results["growth"]
+    print(f"\nBasket latency growth ({growth['method']}):")
+    for size in ("small", "large"):
+        row = growth[size]
+        print(f"  {row['stores']:,} stores x {row['items']:>6,} items ({row['prices']:>10,} prices,"
+              f" seeded in {row['seed_seconds']:>5.1f} s): median {row['median_ms']:7.2f} ms, "
+              f"p90 {row['p90_ms']:7.2f} ms, worker RSS {row['worker_peak_rss_mb']} MB")
+    print(f"  ratio {growth['ratio']:.2f}")
+
+    for warning in results["warnings"]:
+        print(f"\nWARNING: {warning}")
+
+    print("\nTargets")
+    for target in found:
+        verdict = "PASS" if target.passed else "FAIL"
+        print(f"  [{verdict}] {target.name:<52} {target.measured:<40} goal {target.goal}"
+              + ("" if target.passed else "   <<< FAIL"))
+        if target.note:
+            print(f"         note: {target.note}")
+    failed = sum(not t.passed for t in found)
+    print(f"\n{len(found) - failed} of {len(found)} targets pass"
+          + (f"; {failed} FAIL (see above)" if failed else ".") + f"  Results: {RESULTS}")
+
+
+def save(results: dict, found: list[Target]) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    document = {**results, "targets": [vars(t) for t in found]}
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
