@@ -3,15 +3,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
+from sqlalchemy import bindparam, select
 from werkzeug.http import http_date
 
 from . import keycrypto
 from .clock import now
 from .errors import Problem
-from .extensions import db
+from .extensions import request_connection
 from .limits import check_auth_throttle, record_auth_failure
 from .models import ApiKey
 
+KEY_BY_ID = select(ApiKey.__table__).where(ApiKey.id == bindparam("key_id"))
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "x-api-key", "x_api_key", "token"}
 
 
@@ -50,7 +52,7 @@ def authenticate() -> Caller:
         record_auth_failure(client_ip)
         raise _invalid("The API key is malformed or its checksum does not match.")
 
-    key = db.session.get(ApiKey, parsed.key_id)
+    key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id}).first()
     pepper, moment = current_app.config["KEY_PEPPER"], now()
     sunset = None
     if key is None:
@@ -77,14 +79,15 @@ def authenticate() -> Caller:
                       f"This API key is valid from {key.not_before:%Y-%m-%dT%H:%M:%SZ}.",
                       key_id=key.id)
 
+    g.key_row = key  # the whole row, for GET /v1/key
     g.caller = Caller(
-        id=key.id, scopes=frozenset(key.scope_set),
-        countries=frozenset(key.country_list) if key.countries else None,
-        categories=frozenset(key.category_list) if key.categories else None,
+        id=key.id, scopes=frozenset(key.scopes.split(",")),
+        countries=frozenset(key.countries.split(",")) if key.countries else None,
+        categories=frozenset(key.categories.split(",")) if key.categories else None,
         daily_limit=key.daily_limit, rate_limit=key.rate_limit,
         last_used_at=key.last_used_at, sunset=sunset,
         rotated_at=key.rotated_at if sunset else None)
-    db.session.rollback()  # end the read transaction before the limit step writes
+    request_connection().commit()  # end the read transaction before the limit step writes
     return g.caller
 
 

@@ -1,4 +1,5 @@
 """Extensions are created here unbound and bound to an app in ``create_app`` (init_app)."""
+from flask import g
 from flask_limiter import Limiter
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -21,3 +22,18 @@ api: Api = ProblemApi()
 # We declare no automatic limits: the request pipeline calls it explicitly *after* the key
 # check, so a forged key id cannot spend somebody else's budget (see app/limits.py).
 limiter = Limiter(key_func=lambda: "unused")
+
+
+def request_connection():
+    """One database connection for the pipeline's own statements (key lookup, daily quota,
+    metering), checked out once per request and returned by ``close_request_connection``.
+    These run on every call, so they skip the ORM session and use prebuilt statements."""
+    if "db_connection" not in g:
+        g.db_connection = db.engine.connect()
+    return g.db_connection
+
+
+def close_request_connection(_error=None):
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()

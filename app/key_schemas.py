@@ -51,6 +51,13 @@ class PruneArgs(StrictSchema):
                                  validate=validate.Range(min=1, max=36500))
 
 
+class CommaList(fields.Field):
+    """Stored as "US,CA"; on the wire as ["CA", "US"], or null for "all"."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return sorted(value.split(",")) if value else None
+
+
 class KeySchema(ma.Schema):
     id = fields.String()
     name = fields.String()
@@ -58,9 +65,9 @@ class KeySchema(ma.Schema):
     plan = fields.String()
     status = fields.Function(lambda key: key_status(key),
                              metadata={"description": "active, expired, revoked or pending"})
-    scopes = fields.Function(lambda key: sorted(key.scope_set))
-    countries = fields.Function(lambda key: key.country_list)
-    categories = fields.Function(lambda key: key.category_list)
+    scopes = CommaList()
+    countries = CommaList(metadata={"description": "null: all countries"})
+    categories = CommaList(metadata={"description": "null: all categories"})
     daily_limit = fields.Integer()
     rate_limit = fields.String()
     created_at = UtcDateTime()

@@ -15,12 +15,11 @@ from flask import current_app, g
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, bindparam, text
 
 from .clock import now, seconds_until_next_utc_day
 from .errors import Problem
-from .extensions import db, limiter
-from .models import DailyQuota
+from .extensions import limiter, request_connection
 
 log = logging.getLogger("storeprice")
 DAY = 86400
@@ -57,18 +56,23 @@ def enforce_limits(caller) -> None:
                       key_id=caller.id, retry_after=reset)
 
 
+# The whole daily limit in one statement, the same on SQLite and PostgreSQL. The database
+# serialises concurrent upserts of the same row, so two workers can never both take the
+# last call; when the WHERE fails, no row is returned and nothing is written.
+COUNT_ONE_CALL = text("""
+    INSERT INTO daily_quota (key_id, day, used) VALUES (:key_id, :day, 1)
+    ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
+    WHERE daily_quota.used < :daily_limit
+    RETURNING used
+""").bindparams(bindparam("day", type_=Date()))
+
+
 def increment_daily_quota(key_id: str, day, daily_limit: int) -> int | None:
-    """Count one call; return the new count, or None when the limit is already reached
-    (then nothing is written)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(DailyQuota)
-            .values(key_id=key_id, day=day, used=1)
-            .on_conflict_do_update(index_elements=["key_id", "day"],
-                                   set_={"used": DailyQuota.used + 1},
-                                   where=DailyQuota.used < daily_limit)
-            .returning(DailyQuota.used))
-    used = db.session.execute(stmt).scalar()
-    db.session.commit()
+    """Count one call; return the new count, or None when the limit is already reached."""
+    connection = request_connection()
+    used = connection.execute(COUNT_ONE_CALL, {"key_id": key_id, "day": day,
+                                               "daily_limit": daily_limit}).scalar()
+    connection.commit()
     return used
 
 

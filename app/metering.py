@@ -10,44 +10,53 @@ import time
 from datetime import timedelta
 
 from flask import g, request
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import DateTime, bindparam, text
 
 from .clock import now
-from .extensions import db
-from .models import ApiKey, Usage
+from .extensions import request_connection
 
 log = logging.getLogger("storeprice.requests")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
+
+
+# One upsert per request: a new (key, hour, endpoint) row, or add to the existing one.
+RECORD_CALL = text("""
+    INSERT INTO usage (key_id, hour, endpoint, calls, units, status_2xx, status_3xx,
+                       status_4xx, status_5xx, status_403, status_429)
+    VALUES (:key_id, :hour, :endpoint, 1, :units, :status_2xx, :status_3xx,
+            :status_4xx, :status_5xx, :status_403, :status_429)
+    ON CONFLICT (key_id, hour, endpoint) DO UPDATE SET
+        calls = usage.calls + 1,
+        units = usage.units + excluded.units,
+        status_2xx = usage.status_2xx + excluded.status_2xx,
+        status_3xx = usage.status_3xx + excluded.status_3xx,
+        status_4xx = usage.status_4xx + excluded.status_4xx,
+        status_5xx = usage.status_5xx + excluded.status_5xx,
+        status_403 = usage.status_403 + excluded.status_403,
+        status_429 = usage.status_429 + excluded.status_429
+""").bindparams(bindparam("hour", type_=DateTime()))
+TOUCH_KEY = text("UPDATE api_keys SET last_used_at = :moment WHERE id = :key_id") \
+    .bindparams(bindparam("moment", type_=DateTime()))
 
 
 def meter(caller, response) -> None:
     status = response.status_code
     g.units = (1 + g.get("extra_units", 0)) if 200 <= status < 300 else 0
     moment = now()
-    counts = {"calls": 1, "units": g.units, f"status_{status // 100}xx": 1}
-    if status in (403, 429):
-        counts[f"status_{status}"] = 1
-    db.session.rollback()  # never commit anything a failed handler left behind
+    counts = {f"status_{n}xx": int(status // 100 == n) for n in (2, 3, 4, 5)}
+    counts.update(status_403=int(status == 403), status_429=int(status == 429))
+    connection = request_connection()
     try:
-        db.session.execute(_usage_upsert(caller.id, moment.replace(minute=0, second=0,
-                                                                   microsecond=0), counts))
+        connection.rollback()  # a clean transaction, whatever happened before
+        connection.execute(RECORD_CALL, {
+            "key_id": caller.id, "hour": moment.replace(minute=0, second=0, microsecond=0),
+            "endpoint": endpoint_label(), "units": g.units, **counts})
         if caller.last_used_at is None or moment - caller.last_used_at > LAST_USED_RESOLUTION:
-            db.session.execute(update(ApiKey).where(ApiKey.id == caller.id)
-                               .values(last_used_at=moment))
-        db.session.commit()
+            connection.execute(TOUCH_KEY, {"moment": moment, "key_id": caller.id})
+        connection.commit()
     except Exception:  # metering must never turn a good answer into an error
-        db.session.rollback()
+        connection.rollback()
         log.exception("metering failed for key %s", caller.id)
-
-
-def _usage_upsert(key_id, hour, counts: dict):
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Usage).values(key_id=key_id, hour=hour, endpoint=endpoint_label(),
-                                        **counts)
-    return stmt.on_conflict_do_update(
-        index_elements=["key_id", "hour", "endpoint"],
-        set_={column: getattr(Usage, column) + amount for column, amount in counts.items()})
 
 
 def endpoint_label() -> str:
@@ -57,6 +66,8 @@ def endpoint_label() -> str:
 
 
 def log_request(response) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return  # LOG_LEVEL=WARNING: skip building the line at all
     caller = g.get("caller")
     started = g.get("started", time.perf_counter())
     log.info(json.dumps({

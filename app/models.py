@@ -98,17 +98,6 @@ class ApiKey(db.Model):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]  # refreshed at most once a minute (metering)
 
-    @property
-    def scope_set(self) -> set[str]:
-        return set(filter(None, self.scopes.split(",")))
-
-    @property
-    def country_list(self) -> list[str] | None:
-        return self.countries.split(",") if self.countries else None
-
-    @property
-    def category_list(self) -> list[str] | None:
-        return self.categories.split(",") if self.categories else None
 
 
 class DailyQuota(db.Model):

@@ -12,6 +12,7 @@ import uuid
 from flask import current_app, g, request
 
 from .auth import authenticate, deprecation_headers, require_scope
+from .extensions import close_request_connection
 from .limits import enforce_limits, rate_limit_headers
 from .metering import log_request, meter
 from .restrictions import Restrictions
@@ -64,3 +65,4 @@ def requires(scope: str):
 def init_app(app):
     app.before_request(before_request)
     app.after_request(after_request)
+    app.teardown_request(close_request_connection)

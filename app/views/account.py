@@ -5,9 +5,10 @@ import marshmallow as ma
 from flask import g
 from flask_smorest import Blueprint
 
-from .. import keys, usage
+from .. import usage
 from ..clock import now
 from ..key_schemas import CallerKeySchema
+from ..models import ApiKey
 from ..pipeline import requires
 from ..schemas import StrictSchema
 from . import keyed_operation
@@ -44,8 +45,10 @@ class UsageAnswer(ma.Schema):
 @requires("any")
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage."""
-    key = keys.get_key(g.caller.id)
-    key.today = usage.today_quota(key.id, key.daily_limit)  # transient, for the schema
+    key = ApiKey(**g.key_row._mapping)  # the row authenticate() read: no second query
+    limit, _, remaining, resets_in = g.daily_window  # what the limit step just counted
+    key.today = {"day": now().date(), "used": limit - remaining, "remaining": remaining,
+                 "resets_in": resets_in}  # transient, for the schema
     return key
 
 
