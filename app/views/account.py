@@ -1,5 +1,6 @@
 """Self-service for the calling key: what it may do and what it has used (any scope)."""
 from datetime import timedelta
+from types import SimpleNamespace
 
 import marshmallow as ma
 from flask import g
@@ -8,7 +9,6 @@ from flask_smorest import Blueprint
 from .. import usage
 from ..clock import now
 from ..key_schemas import CallerKeySchema
-from ..models import ApiKey
 from ..pipeline import requires
 from ..schemas import StrictSchema
 from . import keyed_operation
@@ -45,11 +45,11 @@ class UsageAnswer(ma.Schema):
 @requires("any")
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage."""
-    key = ApiKey(**g.key_row._mapping)  # the row authenticate() read: no second query
     limit, _, remaining, resets_in = g.daily_window  # what the limit step just counted
-    key.today = {"day": now().date(), "used": limit - remaining, "remaining": remaining,
-                 "resets_in": resets_in}  # transient, for the schema
-    return key
+    today = {"day": now().date(), "used": limit - remaining, "remaining": remaining,
+             "resets_in": resets_in}
+    # The row the key check already read, plus today's count: no second query.
+    return SimpleNamespace(**g.key_row._mapping, today=today)
 
 
 @blp.route("/usage")
