@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 # Work budget of the plan search: one unit per store set whose cost it computes (a few
 # microseconds each). Typical requests need tens to hundreds of units; the cap keeps a
@@ -20,8 +20,7 @@ DEFAULT_WORK_BUDGET = 50_000
 GUESS_ROUNDS = 20       # subgradient rounds in price_guess
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):  # a NamedTuple: thousands are built per query, and cheaply
     store: str                          # store id (slug)
     item: str                           # item id (slug)
     unit_price: int                     # integer minor units
