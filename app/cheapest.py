@@ -5,7 +5,7 @@ from sqlalchemy import select
 from . import basket
 from .errors import Problem
 from .extensions import db
-from .models import Country, Item, Price, Store
+from .models import Chain, Country, Item, Price, Store
 from .money import format_money
 from .restrictions import Restrictions
 
@@ -13,30 +13,37 @@ from .restrictions import Restrictions
 def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: str | None,
                     limit: int, max_stores: int) -> dict:
     code = country or _only_country(rules)
-    items = {item.slug: item for item in db.session.scalars(
-        select(Item).where(Item.slug.in_([slug for slug, _ in lines])))}
-    unknown = [slug for slug, _ in lines if slug not in items]
+    items = db.session.execute(select(Item.id, Item.slug, Item.category)
+                               .where(Item.slug.in_([slug for slug, _ in lines]))).all()
+    category = {item.slug: item.category for item in items}
+    unknown = [slug for slug, _ in lines if slug not in category]
     if unknown:
         raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
                       unknown=unknown)
-    rules.check(countries=[code], categories=[items[slug].category for slug, _ in lines])
+    rules.check(countries=[code], categories=[category[slug] for slug, _ in lines])
     country = db.session.get(Country, code)
     if country is None:
         raise Problem(404, "not-found", f"No stores in country '{code}'.")
 
-    # Reads only the basket's rows: the prices index is (item_id, store_id).
+    # The country's stores once, then only the basket's prices (the index is
+    # (item_id, store_id)): ids are mapped to slugs here rather than joined per row.
+    stores = {store.id: store for store in db.session.execute(
+        select(Store.id, Store.slug, Store.name, Store.city, Chain.name.label("chain"))
+        .join(Chain, Store.chain_id == Chain.id).where(Store.country == code))}
+    item_slug = {item.id: item.slug for item in items}
     rows = db.session.execute(
-        select(Store.slug.label("store"), Item.slug.label("item"), Price.amount,
-               Price.regular_amount, Price.promo_ends)
-        .join(Store, Price.store_id == Store.id).join(Item, Price.item_id == Item.id)
-        .where(Price.item_id.in_([item.id for item in items.values()]),
-               Store.country == country.code)).all()
-    offers = [basket.Offer(store=row.store, item=row.item, unit_price=row.amount,
-                           regular_price=row.regular_amount) for row in rows]
-    promo_ends = {(row.store, row.item): row.promo_ends for row in rows if row.promo_ends}
+        select(Price.store_id, Price.item_id, Price.amount, Price.regular_amount,
+               Price.promo_ends)
+        .join(Store, Price.store_id == Store.id)
+        .where(Price.item_id.in_(item_slug), Store.country == code)).tuples().all()
+    offers = [basket.Offer(stores[store_id].slug, item_slug[item_id], amount, regular)
+              for store_id, item_id, amount, regular, _ in rows]
+    promo_ends = {(stores[store_id].slug, item_slug[item_id]): ends
+                  for store_id, item_id, _, _, ends in rows if ends}
     quantities = dict(lines)
     answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores)
-    return _present(answer, country, quantities, promo_ends)
+    by_slug = {store.slug: store for store in stores.values()}
+    return _present(answer, country, quantities, promo_ends, by_slug)
 
 
 def _only_country(rules: Restrictions) -> str:
@@ -49,19 +56,14 @@ def _only_country(rules: Restrictions) -> str:
 
 
 def _present(answer: basket.Answer, country: Country, quantities: dict[str, int],
-             promo_ends: dict) -> dict:
+             promo_ends: dict, stores: dict) -> dict:
     """Money as decimal strings, stores with their names, promotions with their end."""
     def money(amount):
         return None if amount is None else format_money(amount, country.minor_digits)
 
-    slugs = {s.store for s in answer.stores} | {
-        stop.store for stop in (answer.plan.stores if answer.plan else [])}
-    stores = {store.slug: store for store in db.session.scalars(
-        select(Store).where(Store.slug.in_(slugs)))} if slugs else {}
-
     def store_ref(slug):
         store = stores[slug]
-        return {"id": slug, "name": store.name, "chain": store.chain.name, "city": store.city}
+        return {"id": slug, "name": store.name, "chain": store.chain, "city": store.city}
 
     return {
         "country": country.code, "currency": country.currency,
