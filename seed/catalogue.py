@@ -1,0 +1,121 @@
+"""``seed_catalogue``: replace the catalogue with deterministic, realistic demo data.
+
+Same arguments, same catalogue: every random choice comes from one ``random.Random(seed)``
+(never the global one) or from a hash of the keys it hands out (see prices.py). Only the
+catalogue tables are touched; API keys and their usage survive a re-seed.
+"""
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy.orm import Session
+
+from app.config import utcnow
+from app.models import Category, Chain, Country, Item, Price, Store
+
+from .items import catalogue_items
+from .places import CATEGORIES, CHAINS, COUNTRIES, stores_per_country
+from .prices import P, ItemPricing, StorePricing, load_prices
+
+
+@dataclass(frozen=True)
+class StoreData:
+    slug: str
+    name: str
+    chain_id: int
+    country: str
+    city: str
+
+
+def plan_stores(total: int) -> list[StoreData]:
+    """Stores spread over each country's cities, and within a city over the country's
+    chains: the first US store is ``freshmart-us-boston-1``, the second is in Chicago."""
+    chain_ids = {chain.slug: n for n, chain in enumerate(CHAINS, start=1)}
+    stores, per_pair = [], {}
+    for country, count in zip(COUNTRIES, stores_per_country(total).values()):
+        chains = [c for c in CHAINS if country.code in c.countries]
+        for n in range(count):
+            city_index, lap = n % len(country.cities), n // len(country.cities)
+            city_slug, city = country.cities[city_index]
+            chain = chains[(city_index + lap) % len(chains)]
+            number = per_pair[chain.slug, city_slug] = per_pair.get((chain.slug, city_slug), 0) + 1
+            stores.append(StoreData(
+                f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}",
+                f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
+                chain_ids[chain.slug], country.code, city))
+    return stores
+
+
+def _clear(session: Session) -> None:
+    """Delete the catalogue, children before parents so foreign keys hold at every step."""
+    conn = session.connection()
+    # Deleting ~30 million prices one by one takes minutes; emptying the table is instant.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("TRUNCATE prices"))  # transactional, like everything here
+    else:
+        # SQLite's DELETE without WHERE is a truncate too, except when foreign keys are
+        # enforced; then it goes row by row. Dropping the table does not.
+        Price.__table__.drop(conn)
+        Price.__table__.create(conn)
+    for model in (Store, Item, Chain, Category, Country):
+        session.execute(delete(model))
+
+
+def _sync_sequences(conn: Connection) -> None:
+    """We insert explicit ids (1..n, the same on every database). PostgreSQL's id sequences
+    do not notice, so move them past the new rows or the API's next insert would collide."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in ("chains", "items", "stores"):
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"coalesce(max(id), 0) + 1, false) FROM {table}"))
+
+
+def seed_catalogue(session: Session, *, stores: int = 40, items: int = 300, seed: int = 42,
+                   today: date | None = None) -> dict[str, int]:
+    """Replace the catalogue (countries, categories, chains, stores, items, prices) in one
+    transaction and commit it. Returns row counts, e.g. {"countries": 6, ..., "prices": 11875,
+    "promotions": 1190}."""
+    today = today or date.today()  # evaluated per call, not at import
+    rng = random.Random(seed)
+    item_rows = catalogue_items(items, rng)
+    store_rows = plan_stores(stores)
+    country_of = {c.code: c for c in COUNTRIES}
+    level_of = [chain.price_level for chain in CHAINS]
+    try:
+        _clear(session)
+        session.execute(insert(Country), [
+            {"code": c.code, "name": c.name, "currency": c.currency,
+             "minor_digits": c.minor_digits} for c in COUNTRIES])
+        session.execute(insert(Category), [{"slug": s, "name": n} for s, n in CATEGORIES])
+        session.execute(insert(Chain), [
+            {"id": n, "slug": c.slug, "name": c.name, "price_level": c.price_level}
+            for n, c in enumerate(CHAINS, start=1)])
+        session.execute(insert(Store), [{"id": n, **vars(s)}
+                                        for n, s in enumerate(store_rows, start=1)])
+        session.execute(insert(Item), [
+            {"id": n, "slug": i.slug, "name": i.name, "category": i.category, "size": i.size,
+             "unit": i.unit} for n, i in enumerate(item_rows, start=1)])
+
+        # What the price generator needs to know per store and item (see prices.py).
+        store_pricing = [StorePricing(
+            store_id=n, key=rng.randrange(1, P),
+            factor_ppm=round(level_of[s.chain_id - 1] * country_of[s.country].price_pm * 1000),
+            coverage_pm=rng.randint(500, 800),  # each store carries 50-80 % of the catalogue
+            charm=8 if country_of[s.country].minor_digits == 0 else 9,
+            promo_ends=today + timedelta(days=rng.randint(3, 21)),
+        ) for n, s in enumerate(store_rows, start=1)]
+        item_pricing = [ItemPricing(id=n, key=rng.randrange(1, P), base_cents=i.base_cents,
+                                    reach_pm=350 if i.staple else 0)
+                        for n, i in enumerate(item_rows, start=1)]
+        conn = session.connection()
+        prices, promotions = load_prices(conn, store_pricing, item_pricing, utcnow())
+        _sync_sequences(conn)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return {"countries": len(COUNTRIES), "categories": len(CATEGORIES), "chains": len(CHAINS),
+            "stores": len(store_rows), "items": len(item_rows), "prices": prices,
+            "promotions": promotions}

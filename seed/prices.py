@@ -1,0 +1,102 @@
+"""Bulk-load the prices table: every store x item pair is decided inside the database.
+
+A large demo (1,000 stores x 50,000 items) has ~30 million prices. Building those rows in
+Python and sending them over would cost minutes; instead we upload one small row per item
+(a temporary table) and run one ``INSERT ... SELECT`` per store over it, the store's own
+numbers passed as parameters. Everything random comes from an integer hash of the store's
+and the item's keys, which evaluates identically on SQLite and PostgreSQL, so the data is
+deterministic and the same on both.
+"""
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (BigInteger, Column, Connection, Date, DateTime, MetaData, Table,
+                        bindparam, case, func, insert, select)
+
+from app.models import Price
+
+# Keys are random integers in [1, P); P = 2^31 - 1 is prime, so for a fixed store the hash
+# (store key * item key) mod P is spread evenly over the items, and the product of two keys
+# still fits in a signed 64-bit integer (SQLite silently turns an overflow into a float).
+P = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class StorePricing:
+    store_id: int
+    key: int  # random in [1, P)
+    factor_ppm: int  # chain price level x country conversion, in millionths
+    coverage_pm: int  # share of the catalogue the store carries, per mille
+    charm: int  # last digit of regular prices: 9 ($2.49), 8 in Japan (¥198)
+    promo_ends: date  # the store's current flyer ends on this day
+
+
+@dataclass(frozen=True)
+class ItemPricing:
+    id: int
+    key: int  # random in [1, P)
+    base_cents: int
+    reach_pm: int  # added to a store's coverage: staples are in nearly every store
+
+
+# Not in the app's metadata, so db.create_all() never creates it. BigInteger because
+# PostgreSQL would overflow a 32-bit product of two keys instead of widening it.
+_items = Table("seed_item_pricing", MetaData(), Column("id", BigInteger, primary_key=True),
+               Column("key", BigInteger), Column("base_cents", BigInteger),
+               Column("reach_pm", BigInteger), prefixes=["TEMPORARY"])
+
+
+def _store_prices():
+    """One store's rows for the prices table (the store's numbers are bind parameters).
+    The hash h is uniform in [1, P); its mixed-radix "digits" drive independent choices:
+    h % 1000 whether the store carries the item, the next digit (base 101) the price noise,
+    then whether it is on promotion and at which discount."""
+    def store(name: str, type_=BigInteger):
+        return bindparam(name, type_=type_)
+
+    item = _items.c
+    h = (store("key") * item.key) % P
+    noise_pm = 950 + h // 1000 % 101  # +-5 % per store and item
+    # Integer arithmetic only, so SQLite and PostgreSQL round identically.
+    raw = item.base_cents * store("factor_ppm") * noise_pm // 1_000_000_000
+    regular = raw - raw % 10 + store("charm")
+    on_promo = h // 101_000 % 10 == 0  # ~10 % of prices
+    promo_price = regular * (70 + h // 1_010_000 % 21) // 100  # 70-90 % of regular
+    return (
+        select(store("store_id"), item.id,
+               case((on_promo, promo_price), else_=regular),  # amount
+               case((on_promo, regular)),  # regular_amount, NULL when not on promotion
+               case((on_promo, store("promo_ends", Date))),
+               store("now", DateTime))
+        .where(h % 1000 < store("coverage_pm") + item.reach_pm)
+        .order_by(item.id)  # primary key order: appending to an index is cheapest
+    )
+
+
+def load_prices(conn: Connection, stores: list[StorePricing], items: list[ItemPricing],
+                now: datetime) -> tuple[int, int]:
+    """Fill the (empty) prices table with the prices of ``stores`` x ``items``, in the
+    caller's transaction. Returns (prices, promotions)."""
+    _items.drop(conn, checkfirst=True)  # left over from a failed run on this connection
+    _items.create(conn)
+    conn.execute(insert(_items), [asdict(row) for row in items])
+
+    # A secondary index is cheaper to build once, from sorted data, than to maintain row
+    # by row: rows arrive in (store, item) order, which suits the primary key but scatters
+    # inserts all over an (item, store) index.
+    indexes = list(Price.__table__.indexes)
+    for index in indexes:
+        index.drop(conn, checkfirst=True)
+    columns = ["store_id", "item_id", "amount", "regular_amount", "promo_ends", "updated_at"]
+    # One statement, executed once per store (executemany): stores come out in order.
+    prices = conn.execute(
+        insert(Price).from_select(columns, _store_prices())
+        .execution_options(preserve_rowcount=True),  # SQLAlchemy only keeps it if asked
+        [{**asdict(store), "now": now} for store in stores],
+    ).rowcount
+    for index in indexes:
+        index.create(conn)
+    _items.drop(conn)
+
+    promotions = conn.scalar(select(func.count(Price.regular_amount)))
+    return prices, promotions
