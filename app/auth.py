@@ -72,7 +72,8 @@ def authenticate() -> Caller:
     if key.revoked_at is not None:
         raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=key.id)
     if key.expires_at is not None and moment >= key.expires_at:
-        raise Problem(401, "expired-key", f"This API key expired at {key.expires_at:%Y-%m-%dT%H:%M:%SZ}.",
+        raise Problem(401, "expired-key",
+                      f"This API key expired at {key.expires_at:%Y-%m-%dT%H:%M:%SZ}.",
                       key_id=key.id)
     if key.not_before is not None and moment < key.not_before:
         raise Problem(401, "key-not-yet-valid",

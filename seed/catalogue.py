@@ -5,7 +5,7 @@ Same arguments, same catalogue: every random choice comes from one ``random.Rand
 catalogue tables are touched; API keys and their usage survive a re-seed.
 """
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, delete, insert, text
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.config import utcnow
 from app.models import Category, Chain, Country, Item, Price, Store
 
-from .items import catalogue_items
+from .bulk import sqlite_foreign_keys_off
+from .items import ItemData, catalogue_items
 from .places import CATEGORIES, CHAINS, COUNTRIES, stores_per_country
 from .prices import P, ItemPricing, StorePricing, load_prices
 
@@ -49,16 +50,11 @@ def plan_stores(total: int) -> list[StoreData]:
 
 def _clear(session: Session) -> None:
     """Delete the catalogue, children before parents so foreign keys hold at every step."""
-    conn = session.connection()
-    # Deleting ~30 million prices one by one takes minutes; emptying the table is instant.
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("TRUNCATE prices"))  # transactional, like everything here
-    else:
-        # SQLite's DELETE without WHERE is a truncate too, except when foreign keys are
-        # enforced; then it goes row by row. Dropping the table does not.
-        Price.__table__.drop(conn)
-        Price.__table__.create(conn)
-    for model in (Store, Item, Chain, Category, Country):
+    if session.get_bind().dialect.name == "postgresql":
+        # DELETE would visit (and leave behind for VACUUM) every one of millions of
+        # prices; TRUNCATE swaps in an empty file, and is rolled back like the rest.
+        session.execute(text("TRUNCATE prices"))
+    for model in (Price, Store, Item, Chain, Category, Country):
         session.execute(delete(model))
 
 
@@ -72,50 +68,59 @@ def _sync_sequences(conn: Connection) -> None:
                           f"coalesce(max(id), 0) + 1, false) FROM {table}"))
 
 
+def _pricing(stores: list[StoreData], items: list[ItemData], rng: random.Random,
+             today: date) -> tuple[list[StorePricing], list[ItemPricing]]:
+    """What the price generator needs to know per store and per item (see prices.py)."""
+    country = {c.code: c for c in COUNTRIES}
+    level = [chain.price_level for chain in CHAINS]
+    store_pricing = [StorePricing(
+        store_id=n, key=rng.randrange(1, P),
+        factor_ppm=round(level[s.chain_id - 1] * country[s.country].price_pm * 1000),
+        coverage_pm=rng.randint(500, 800),  # carries 50-80 % of the catalogue
+        charm=8 if country[s.country].minor_digits == 0 else 9,
+        promo_ends=today + timedelta(days=rng.randint(3, 21)),
+    ) for n, s in enumerate(stores, start=1)]
+    item_pricing = [ItemPricing(id=n, key=rng.randrange(1, P), base_cents=i.base_cents,
+                                reach_pm=350 if i.staple else 0)
+                    for n, i in enumerate(items, start=1)]
+    return store_pricing, item_pricing
+
+
+def _insert_catalogue(session: Session, stores: list[StoreData], items: list[ItemData]):
+    session.execute(insert(Country), [
+        {"code": c.code, "name": c.name, "currency": c.currency,
+         "minor_digits": c.minor_digits} for c in COUNTRIES])
+    session.execute(insert(Category), [{"slug": s, "name": n} for s, n in CATEGORIES])
+    session.execute(insert(Chain), [
+        {"id": n, "slug": c.slug, "name": c.name, "price_level": c.price_level}
+        for n, c in enumerate(CHAINS, start=1)])
+    session.execute(insert(Store), [{"id": n, **asdict(s)} for n, s in enumerate(stores, 1)])
+    session.execute(insert(Item), [
+        {"id": n, "slug": i.slug, "name": i.name, "category": i.category, "size": i.size,
+         "unit": i.unit} for n, i in enumerate(items, start=1)])
+
+
 def seed_catalogue(session: Session, *, stores: int = 40, items: int = 300, seed: int = 42,
                    today: date | None = None) -> dict[str, int]:
     """Replace the catalogue (countries, categories, chains, stores, items, prices) in one
-    transaction and commit it. Returns row counts, e.g. {"countries": 6, ..., "prices": 11875,
-    "promotions": 1190}."""
-    today = today or date.today()  # evaluated per call, not at import
+    transaction and commit it. Returns row counts: {"countries": 6, "categories": 10,
+    "chains": 14, "stores": 40, "items": 300, "prices": 8101, "promotions": 820}."""
+    today = today or date.today()  # per call, never at import
     rng = random.Random(seed)
     item_rows = catalogue_items(items, rng)
     store_rows = plan_stores(stores)
-    country_of = {c.code: c for c in COUNTRIES}
-    level_of = [chain.price_level for chain in CHAINS]
-    try:
-        _clear(session)
-        session.execute(insert(Country), [
-            {"code": c.code, "name": c.name, "currency": c.currency,
-             "minor_digits": c.minor_digits} for c in COUNTRIES])
-        session.execute(insert(Category), [{"slug": s, "name": n} for s, n in CATEGORIES])
-        session.execute(insert(Chain), [
-            {"id": n, "slug": c.slug, "name": c.name, "price_level": c.price_level}
-            for n, c in enumerate(CHAINS, start=1)])
-        session.execute(insert(Store), [{"id": n, **vars(s)}
-                                        for n, s in enumerate(store_rows, start=1)])
-        session.execute(insert(Item), [
-            {"id": n, "slug": i.slug, "name": i.name, "category": i.category, "size": i.size,
-             "unit": i.unit} for n, i in enumerate(item_rows, start=1)])
-
-        # What the price generator needs to know per store and item (see prices.py).
-        store_pricing = [StorePricing(
-            store_id=n, key=rng.randrange(1, P),
-            factor_ppm=round(level_of[s.chain_id - 1] * country_of[s.country].price_pm * 1000),
-            coverage_pm=rng.randint(500, 800),  # each store carries 50-80 % of the catalogue
-            charm=8 if country_of[s.country].minor_digits == 0 else 9,
-            promo_ends=today + timedelta(days=rng.randint(3, 21)),
-        ) for n, s in enumerate(store_rows, start=1)]
-        item_pricing = [ItemPricing(id=n, key=rng.randrange(1, P), base_cents=i.base_cents,
-                                    reach_pm=350 if i.staple else 0)
-                        for n, i in enumerate(item_rows, start=1)]
-        conn = session.connection()
-        prices, promotions = load_prices(conn, store_pricing, item_pricing, utcnow())
-        _sync_sequences(conn)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    store_pricing, item_pricing = _pricing(store_rows, item_rows, rng, today)
+    with sqlite_foreign_keys_off(session):
+        try:
+            _clear(session)
+            _insert_catalogue(session, store_rows, item_rows)
+            conn = session.connection()
+            prices, promotions = load_prices(conn, store_pricing, item_pricing, utcnow())
+            _sync_sequences(conn)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
     return {"countries": len(COUNTRIES), "categories": len(CATEGORIES), "chains": len(CHAINS),
             "stores": len(store_rows), "items": len(item_rows), "prices": prices,
             "promotions": promotions}

@@ -15,6 +15,8 @@ from sqlalchemy import (BigInteger, Column, Connection, Date, DateTime, MetaData
 
 from app.models import Price
 
+from .bulk import indexes_rebuilt_after
+
 # Keys are random integers in [1, P); P = 2^31 - 1 is prime, so for a fixed store the hash
 # (store key * item key) mod P is spread evenly over the items, and the product of two keys
 # still fits in a signed 64-bit integer (SQLite silently turns an overflow into a float).
@@ -69,7 +71,6 @@ def _store_prices():
                case((on_promo, store("promo_ends", Date))),
                store("now", DateTime))
         .where(h % 1000 < store("coverage_pm") + item.reach_pm)
-        .order_by(item.id)  # primary key order: appending to an index is cheapest
     )
 
 
@@ -80,23 +81,15 @@ def load_prices(conn: Connection, stores: list[StorePricing], items: list[ItemPr
     _items.drop(conn, checkfirst=True)  # left over from a failed run on this connection
     _items.create(conn)
     conn.execute(insert(_items), [asdict(row) for row in items])
-
-    # A secondary index is cheaper to build once, from sorted data, than to maintain row
-    # by row: rows arrive in (store, item) order, which suits the primary key but scatters
-    # inserts all over an (item, store) index.
-    indexes = list(Price.__table__.indexes)
-    for index in indexes:
-        index.drop(conn, checkfirst=True)
     columns = ["store_id", "item_id", "amount", "regular_amount", "promo_ends", "updated_at"]
-    # One statement, executed once per store (executemany): stores come out in order.
-    prices = conn.execute(
-        insert(Price).from_select(columns, _store_prices())
-        .execution_options(preserve_rowcount=True),  # SQLAlchemy only keeps it if asked
-        [{**asdict(store), "now": now} for store in stores],
-    ).rowcount
-    for index in indexes:
-        index.create(conn)
+    with indexes_rebuilt_after(conn, Price.__table__):
+        # One statement, run once per store (executemany). Rows come out in (store, item)
+        # order, the primary key's, because the item table is scanned in id order.
+        prices = conn.execute(
+            insert(Price).from_select(columns, _store_prices())
+            .execution_options(preserve_rowcount=True),  # SQLAlchemy drops it otherwise
+            [{**asdict(store), "now": now} for store in stores],
+        ).rowcount
     _items.drop(conn)
-
     promotions = conn.scalar(select(func.count(Price.regular_amount)))
     return prices, promotions
