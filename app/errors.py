@@ -8,7 +8,7 @@ import logging
 import marshmallow as ma
 from flask import g, json, request
 from flask_smorest import Api
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("storeprice")
@@ -101,6 +101,8 @@ class ProblemSchema(ma.Schema):
     violated = ma.fields.List(ma.fields.String())
     errors = ma.fields.Dict()
     retry_after = ma.fields.Integer()
+    required_scope = ma.fields.String()
+    unknown = ma.fields.List(ma.fields.String(), metadata={"description": "unknown item ids"})
 
 
 class ProblemApi(Api):
@@ -125,6 +127,12 @@ def register_error_handlers(app):
     def conflict(error):  # e.g. two clients creating the same id at the same moment
         return problem_response(Problem(409, "conflict", "This conflicts with existing data "
                                         "(a duplicate id?); nothing was written."))
+
+    @app.errorhandler(DataError)
+    def unstorable(error):  # e.g. PostgreSQL: a NUL in text, a number beyond the column type
+        return problem_response(Problem(400, "bad-request", "The request holds a value the "
+                                        "database cannot store or search for (a NUL "
+                                        "character, or a number out of range)."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

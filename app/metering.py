@@ -13,7 +13,7 @@ from flask import g, request
 from sqlalchemy import DateTime, bindparam, text
 
 from .clock import now
-from .extensions import request_connection
+from .extensions import db, request_connection
 
 log = logging.getLogger("storeprice.requests")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
@@ -47,7 +47,10 @@ def meter(caller, response) -> None:
     counts.update(status_403=int(status == 403), status_429=int(status == 429))
     connection = request_connection()
     try:
-        connection.rollback()  # a clean transaction, whatever happened before
+        # End whatever a failed handler left open: on SQLite an uncommitted session write
+        # holds the database lock this connection is about to need.
+        db.session.rollback()
+        connection.rollback()
         connection.execute(RECORD_CALL, {
             "key_id": caller.id, "hour": moment.replace(minute=0, second=0, microsecond=0),
             "endpoint": endpoint_label(), "units": g.units, **counts})

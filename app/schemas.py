@@ -26,7 +26,10 @@ class UtcDateTime(fields.DateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is not None:  # compare like with like: naive UTC everywhere
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            try:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            except OverflowError:  # 0001-01-01T00:00+05:00 is before datetime.min in UTC
+                raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
         return moment
 
 
@@ -75,7 +78,7 @@ class StoreSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     chain = fields.Function(lambda store: store.chain.slug, deserialize=str, required=True,
-                            metadata={"description": "chain id"})
+                            validate=SLUG, metadata={"type": "string", "description": "chain id"})
     country = country_field(required=True)
     city = fields.String(required=True, validate=validate.Length(min=1, max=80))
 

@@ -57,6 +57,9 @@ def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict],
     return created, [by_item[slug] for slug in slugs]
 
 
+MAX_MINOR_UNITS = 2**31 - 1  # the prices columns are 32-bit integers
+
+
 def _amounts(entry: dict, digits: int) -> tuple[int, int | None]:
     """Minor units of price and regular_price; the digits depend on the store's currency."""
     amounts = {}
@@ -66,6 +69,9 @@ def _amounts(entry: dict, digits: int) -> tuple[int, int | None]:
                 amounts[field] = parse_money(entry[field], digits)
             except ValueError as error:
                 raise ValueError(field, str(error)) from None
+    for field, minor_units in amounts.items():
+        if minor_units > MAX_MINOR_UNITS:
+            raise ValueError(field, "Too large for this currency.")
     amount, regular = amounts["price"], amounts.get("regular_price")
     if amount <= 0:
         raise ValueError("price", "Must be greater than zero.")

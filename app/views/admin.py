@@ -1,6 +1,6 @@
 """The key lifecycle and usage reports over HTTP (scope ``admin``). The CLI calls the
 same service functions (app/keys.py, app/usage.py)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import marshmallow as ma
 from flask import Response
@@ -103,9 +103,12 @@ def prune_keys(data):
     return {"deleted": keys.prune_keys(data["unused_days"])}
 
 
+REPORT_DAYS = ma.validate.Range(min=date(1970, 1, 1), max=date(9999, 12, 30))
+
+
 class ReportArgs(StrictSchema):
-    from_ = ma.fields.Date(data_key="from")
-    to = ma.fields.Date()
+    from_ = ma.fields.Date(data_key="from", validate=REPORT_DAYS)
+    to = ma.fields.Date(validate=REPORT_DAYS)
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
 
 
@@ -119,6 +122,8 @@ class ReportAnswer(ma.Schema):
 @blp.route("/usage")
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, ReportAnswer)
+@blp.alt_response(200, description="OK (JSON, or CSV with format=csv)",
+                  content_type="text/csv", schema={"type": "string"})
 @keyed_operation(blp, 422)
 @requires("admin")
 def usage_report(args):
