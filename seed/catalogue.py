@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import utcnow
 from app.models import Category, Chain, Country, Item, Price, Store
 
-from .bulk import sqlite_foreign_keys_off
+from .bulk import sqlite_bulk_mode
 from .items import ItemData, catalogue_items
 from .places import CATEGORIES, CHAINS, COUNTRIES, stores_per_country
 from .prices import P, ItemPricing, StorePricing, load_prices
@@ -110,7 +110,7 @@ def seed_catalogue(session: Session, *, stores: int = 40, items: int = 300, seed
     item_rows = catalogue_items(items, rng)
     store_rows = plan_stores(stores)
     store_pricing, item_pricing = _pricing(store_rows, item_rows, rng, today)
-    with sqlite_foreign_keys_off(session):
+    with sqlite_bulk_mode(session):
         try:
             _clear(session)
             _insert_catalogue(session, store_rows, item_rows)

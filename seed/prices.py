@@ -61,7 +61,7 @@ def _store_prices():
     noise_pm = 950 + h // 1000 % 101  # +-5 % per store and item
     # Integer arithmetic only, so SQLite and PostgreSQL round identically.
     raw = item.base_cents * store("factor_ppm") * noise_pm // 1_000_000_000
-    regular = raw - raw % 10 + store("charm")
+    regular = raw // 10 * 10 + store("charm")
     on_promo = h // 101_000 % 10 == 0  # ~10 % of prices
     promo_price = regular * (70 + h // 1_010_000 % 21) // 100  # 70-90 % of regular
     return (
