@@ -57,6 +57,9 @@ def print_report(results: dict, found: list[Target]) -> None:
         ratio = "1.00" if name == "bare" else f"{row['ratio']:.2f}"
         print(f"{row['label']:<34} {row['rps']:>9.0f} {row['p50_ms']:>8.2f} "
               f"{row['p99_ms']:>8.2f} {ratio:>8} {row['errors']:>7}")
+    flooded = http["targets"]["key_under_flood"]
+    print(f"under a bad-key flood from another address ({flooded['flood_statuses']}), "
+          f"GET /v1/key kept {flooded['vs_unflooded']:.0%} of its throughput")
     print(f"bare measured before and after the app targets: {http['bare_runs_rps']} req/s "
           f"(spread {http['bare_spread_pct']:.0f} %, a measure of this run's noise)")
     print(f"worker peak RSS (MB): app {http['app_worker_peak_rss_mb']}, "

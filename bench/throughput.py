@@ -6,7 +6,7 @@ how much the machine drifted during the run, and the ratios use their mean."""
 import statistics
 from pathlib import Path
 
-from . import loadgen, servers
+from . import flood, loadgen, servers
 from .catalogue import Catalogue, basket_items, basket_request
 from .loadgen import Load
 
@@ -35,6 +35,9 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
             "basket": measure("POST /v1/cheapest-stores (10)", app_url + "/v1/cheapest-stores",
                               Load("POST", basket, {**key, "Content-Type": "application/json"})),
         }
+        with flood.bad_key_flood(app_url + "/v1/key") as flood_statuses:
+            rows["key_under_flood"] = measure("GET /v1/key, bad-key flood", app_url +
+                                              "/v1/key", Load(headers=key))
         bare_last = measure("bare Flask route (again)", bare_url + "/", Load())
         app_rss = servers.workers_peak_rss(app_master)
         bare_rss = servers.workers_peak_rss(bare_master)
@@ -47,6 +50,10 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
             "errors": bare_first["errors"] + bare_last["errors"]}
     for row in rows.values():
         row["ratio"] = round(row["rps"] / bare_rps, 3)
+    # What a flood of bad keys from another address leaves of good-key throughput.
+    rows["key_under_flood"]["flood_statuses"] = dict(flood_statuses)
+    rows["key_under_flood"]["vs_unflooded"] = round(
+        rows["key_under_flood"]["rps"] / rows["key"]["rps"], 3)
     requests_sent = sum(row["requests"] for row in rows.values())
     return {
         "settings": f"gunicorn {WORKERS} sync workers; " + (
