@@ -34,7 +34,7 @@ def sqlite_bulk_mode(session: Session) -> Iterator[None]:
     try:
         yield
     finally:
-        sqlite.rollback()  # a no-op after a commit; in a transaction the pragma is ignored
+        sqlite.rollback()  # no-op after the block's commit; pragmas are ignored in a transaction
         for pragma, value in before.items():
             sqlite.execute(f"PRAGMA {pragma} = {value}")
 

@@ -5,6 +5,7 @@ Same arguments, same catalogue: every random choice comes from one ``random.Rand
 catalogue tables are touched; API keys and their usage survive a re-seed.
 """
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
@@ -33,14 +34,15 @@ def plan_stores(total: int) -> list[StoreData]:
     """Stores spread over each country's cities, and within a city over the country's
     chains: the first US store is ``freshmart-us-boston-1``, the second is in Chicago."""
     chain_ids = {chain.slug: n for n, chain in enumerate(CHAINS, start=1)}
-    stores, per_pair = [], {}
+    stores, numbers = [], Counter()
     for country, count in zip(COUNTRIES, stores_per_country(total).values()):
         chains = [c for c in CHAINS if country.code in c.countries]
         for n in range(count):
             city_index, lap = n % len(country.cities), n // len(country.cities)
             city_slug, city = country.cities[city_index]
             chain = chains[(city_index + lap) % len(chains)]
-            number = per_pair[chain.slug, city_slug] = per_pair.get((chain.slug, city_slug), 0) + 1
+            numbers[chain.slug, city_slug] += 1  # FreshMart Boston, FreshMart Boston #2, ...
+            number = numbers[chain.slug, city_slug]
             stores.append(StoreData(
                 f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}",
                 f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
@@ -86,7 +88,8 @@ def _pricing(stores: list[StoreData], items: list[ItemData], rng: random.Random,
     return store_pricing, item_pricing
 
 
-def _insert_catalogue(session: Session, stores: list[StoreData], items: list[ItemData]):
+def _insert_catalogue(session: Session, stores: list[StoreData],
+                      items: list[ItemData]) -> None:
     session.execute(insert(Country), [
         {"code": c.code, "name": c.name, "currency": c.currency,
          "minor_digits": c.minor_digits} for c in COUNTRIES])

@@ -99,15 +99,16 @@ HANDWRITTEN = [
 STAPLES = 10  # the first ten above
 
 # Generated items: <brand>-<variant>-<grocery item>, plus books and clothes. 20 x 20
-# made-up brand names x 6 variants x 50 groceries leaves room for 100,000+ unique items.
+# made-up brand names x 6 variants x 54 groceries leaves room for 100,000+ unique items.
 _BRAND_START = ("sun", "green", "oak", "river", "north", "silver", "golden", "meadow", "hill",
                 "maple", "stone", "clear", "blue", "wild", "fair", "lake", "pine", "rose",
                 "west", "bright")
 _BRAND_END = ("vale", "field", "ridge", "brook", "farm", "wood", "crest", "gate", "haven",
               "dale", "mill", "side", "view", "land", "wick", "ford", "moor", "leigh",
               "stead", "bury")
-_VARIANTS = (("classic", 1, 1.0), ("organic", 1, 1.35), ("value", 1, 0.75),
-             ("premium", 1, 1.45), ("family", 2, 1.8), ("mini", 0.5, 0.6))  # (name, size x, price x)
+_GROCERIES = [row for row in HANDWRITTEN if row[2] not in ("books", "apparel")]
+_VARIANTS = (("classic", 1, 1.0), ("organic", 1, 1.35), ("value", 1, 0.75),  # (name, size x,
+             ("premium", 1, 1.45), ("family", 2, 1.8), ("mini", 0.5, 0.6))  # price x)
 _ADJECTIVES = ("silent", "hidden", "golden", "broken", "distant", "winter", "burning",
                "quiet", "last", "crimson", "forgotten", "northern", "secret", "endless",
                "paper", "glass", "iron", "lonely", "wandering", "bright", "hollow", "salt",
@@ -124,38 +125,37 @@ _COLOURS = ("black", "white", "grey", "navy", "olive", "red", "blue", "beige", "
 _SIZES = ("xs", "s", "m", "l", "xl")
 
 
-def _handwritten() -> list[ItemData]:
-    return [ItemData(f"{stem}-{size_label(size, unit)}".rstrip("-"),
-                     f"{name} {size_label(size, unit, True)}".rstrip(), category, size, unit,
-                     cents, staple=n < STAPLES)
-            for n, (stem, name, category, size, unit, cents) in enumerate(HANDWRITTEN)]
+def _item(stem: str, name: str, category: str, size: float, unit: str, cents: int,
+          staple: bool = False) -> ItemData:
+    """Slug and name get the size appended: ("milk-whole", "Whole milk", ..., 1, "l")
+    -> "milk-whole-1l", "Whole milk 1 l"."""
+    return ItemData(f"{stem}-{size_label(size, unit)}".rstrip("-"),
+                    f"{name} {size_label(size, unit, True)}".rstrip(), category, size, unit,
+                    cents, staple)
 
 
-def _generated(rng: random.Random, groceries: list[ItemData]) -> ItemData:
+def _generated(rng: random.Random) -> ItemData:
     """One random candidate; ~90% groceries, 5% books, 5% apparel, like the list above."""
     roll = rng.random()
     if roll < 0.05:
         adjective, noun = rng.choice(_ADJECTIVES), rng.choice(_NOUNS)
         form, cents = rng.choice(_FORMATS)
-        return ItemData(f"book-the-{adjective}-{noun}-{form}",
-                        f"The {adjective.title()} {noun.title()} ({form})", "books", 1, "pcs",
-                        round(cents * rng.uniform(0.8, 1.3)))
+        return _item(f"book-the-{adjective}-{noun}-{form}",
+                     f"The {adjective.title()} {noun.title()} ({form})", "books", 1, "pcs",
+                     round(cents * rng.uniform(0.8, 1.3)))
     brand = rng.choice(_BRAND_START) + rng.choice(_BRAND_END)
     if roll < 0.10:
         (garment, name, cents), colour = rng.choice(_GARMENTS), rng.choice(_COLOURS)
         size = rng.choice(_SIZES)
-        return ItemData(f"{brand}-{garment}-{colour}-{size}",
-                        f"{brand.title()} {name}, {colour}, {size.upper()}", "apparel",
-                        1, "pcs", round(cents * rng.uniform(0.8, 1.3)))
-    base = rng.choice(groceries)
+        return _item(f"{brand}-{garment}-{colour}-{size}",
+                     f"{brand.title()} {name}, {colour}, {size.upper()}", "apparel", 1, "pcs",
+                     round(cents * rng.uniform(0.8, 1.3)))
+    stem, name, category, size, unit, cents = rng.choice(_GROCERIES)
     variant, size_x, price_x = rng.choice(_VARIANTS)
-    size = round(base.size * size_x, 3) if base.unit != "pcs" else max(1, round(base.size * size_x))
-    stem = base.slug.removesuffix(size_label(base.size, base.unit)).rstrip("-")
-    bare_name = base.name.removesuffix(size_label(base.size, base.unit, True)).rstrip()
-    return ItemData(f"{brand}-{variant}-{stem}-{size_label(size, base.unit)}".rstrip("-"),
-                    f"{brand.title()} {variant} {bare_name[0].lower()}{bare_name[1:]} "
-                    f"{size_label(size, base.unit, True)}".rstrip(), base.category, size,
-                    base.unit, round(base.base_cents * price_x * rng.uniform(0.9, 1.1)))
+    # Whole pieces stay whole (a mini pack of 5 bagels has 2); weights keep 3 decimals.
+    size = max(1, round(size * size_x)) if unit == "pcs" else round(size * size_x, 3)
+    return _item(f"{brand}-{variant}-{stem}", f"{brand.title()} {variant} {name.lower()}",
+                 category, size, unit, round(cents * price_x * rng.uniform(0.9, 1.1)))
 
 
 def catalogue_items(count: int, rng: random.Random) -> list[ItemData]:
@@ -163,11 +163,10 @@ def catalogue_items(count: int, rng: random.Random) -> list[ItemData]:
     generated ones, skipping any slug already taken. Same rng state -> same list."""
     if count > 100_000:
         raise ValueError("the demo catalogue has room for at most 100,000 items")
-    items = _handwritten()[:count]
-    groceries = [i for i in _handwritten() if i.category not in ("books", "apparel")]
-    seen = {i.slug for i in items}
+    items = [_item(*row, staple=n < STAPLES) for n, row in enumerate(HANDWRITTEN)][:count]
+    seen = {item.slug for item in items}
     while len(items) < count:
-        item = _generated(rng, groceries)
+        item = _generated(rng)
         if item.slug not in seen:
             seen.add(item.slug)
             items.append(item)
