@@ -6,22 +6,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from .clock import now, seconds_until_next_utc_day
+from .clock import now
 from .extensions import db
-from .models import ApiKey, DailyQuota, Usage
+from .models import ApiKey, Usage
 
 COUNTERS = ("calls", "units", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
             "status_403", "status_429")
 # Billing: price per 1,000 billable units by plan, in USD cents (documented in README).
 PLAN_CENTS_PER_1000_UNITS = {"free": 0, "partner": 50, "enterprise": 30, "internal": 0}
-
-
-def today_quota(key_id: str, daily_limit: int) -> dict:
-    moment = now()
-    used = db.session.scalar(select(DailyQuota.used).where(
-        DailyQuota.key_id == key_id, DailyQuota.day == moment.date())) or 0
-    return {"day": moment.date(), "used": used, "remaining": max(0, daily_limit - used),
-            "resets_in": seconds_until_next_utc_day(moment)}
 
 
 def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]:

@@ -106,3 +106,10 @@ def key_id(full_key: str) -> str:
 def row_count(app, table: str) -> int:
     with app.app_context():
         return db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+
+def quota_used(app, full_key: str) -> int:
+    """Calls counted against the key's daily quota, summed over all days."""
+    with app.app_context():
+        return db.session.execute(text("SELECT coalesce(sum(used), 0) FROM daily_quota "
+                                       "WHERE key_id = :id"), {"id": key_id(full_key)}).scalar()

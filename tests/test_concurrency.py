@@ -8,7 +8,7 @@ import requests
 
 from app import keys
 from app.extensions import db
-from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_app
+from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_app, quota_used
 from servers import Gunicorn
 
 BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
@@ -58,10 +58,7 @@ def test_daily_limit_is_exact_across_workers_and_restarts(backend):
     with Gunicorn(env, workers=4) as url:  # a restart keeps the count
         response = requests.get(f"{url}/v1/key", headers={"X-API-Key": key}, timeout=10)
         assert response.status_code == 429
-    with app.app_context():
-        from app.usage import today_quota
-        from conftest import key_id
-        assert today_quota(key_id(key), 40)["used"] == 40
+    assert quota_used(app, key) == 40
 
 
 def test_revocation_is_immediate_in_every_worker(backend):

@@ -2,7 +2,7 @@
 import re
 from datetime import datetime, timedelta
 
-from conftest import key_id, row_count
+from conftest import key_id, quota_used, row_count
 
 
 def call(client, key, url="/v1/key"):
@@ -50,9 +50,7 @@ def test_minute_rate_limit_is_per_key_and_does_not_use_the_daily_quota(app, clie
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert call(client, other).status_code == 200
     me = call(client, limited)  # still limited, but the quota shows only the 2 admitted
-    from app import usage
-    with app.app_context():
-        assert usage.today_quota(key_id(limited), 10)["used"] == 2
+    assert quota_used(app, limited) == 2
     assert me.status_code == 429
 
 
