@@ -23,7 +23,12 @@ from .extensions import limiter, request_connection
 
 log = logging.getLogger("storeprice")
 DAY = 86400
-_fallback = FixedWindowRateLimiter(MemoryStorage())  # used only in fail-open mode
+
+
+@lru_cache(maxsize=1)
+def _fallback_limiter():
+    """Per-process memory, created only if fail-open mode is ever needed."""
+    return FixedWindowRateLimiter(MemoryStorage())
 
 
 @lru_cache(maxsize=256)
@@ -124,7 +129,7 @@ def _run(operation):
         if current_app.config["RATELIMIT_FAILURE_MODE"] == "open":
             log.warning("rate-limit storage unreachable (%s); failing open to memory",
                         error.__class__.__name__)
-            return operation(_fallback)
+            return operation(_fallback_limiter())
         log.error("rate-limit storage unreachable (%s); failing closed",
                   error.__class__.__name__)
         raise Problem(503, "unavailable", "Rate limiting is temporarily unavailable; try "
