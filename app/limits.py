@@ -10,6 +10,7 @@ Both run only after the key check, so nobody can spend another key's budget."""
 import logging
 import time
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app, g
 from limits import parse
@@ -23,6 +24,14 @@ from .extensions import limiter, request_connection
 
 log = logging.getLogger("storeprice")
 DAY = 86400
+
+
+class Window(NamedTuple):
+    """One limit as the RateLimit headers describe it."""
+    quota: int      # calls allowed per window
+    seconds: int    # window length
+    remaining: int  # calls left in this window
+    resets_in: int  # seconds until it resets
 
 
 @lru_cache(maxsize=1)
@@ -42,7 +51,7 @@ def enforce_limits(caller) -> None:
     rate = parse_rate(caller.rate_limit)
     allowed, reset_at, remaining = _hit(rate, "key", caller.id)
     window_reset = max(1, int(reset_at - now_ts()))
-    g.minute_window = (rate.amount, rate.get_expiry(), remaining, window_reset)
+    g.minute_window = Window(rate.amount, rate.get_expiry(), remaining, window_reset)
     if not allowed:
         raise Problem(429, "rate-limited",
                       f"Rate limit of {caller.rate_limit} exceeded for this key.",
@@ -53,7 +62,7 @@ def enforce_limits(caller) -> None:
     used = increment_daily_quota(caller.id, moment.date(), caller.daily_limit)
     reset = seconds_until_next_utc_day(moment)
     remaining = caller.daily_limit - used if used is not None else 0
-    g.daily_window = (caller.daily_limit, DAY, remaining, reset)
+    g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
     if used is None:
         raise Problem(429, "quota-exceeded",
                       f"Daily limit of {caller.daily_limit} calls used up; it resets at "
@@ -83,14 +92,15 @@ def increment_daily_quota(key_id: str, day, daily_limit: int) -> int | None:
 
 def rate_limit_headers() -> dict:
     """IETF httpapi ratelimit-headers draft: RateLimit-Policy and RateLimit."""
-    windows = [(name, g.get(attr)) for name, attr in
-               (("daily", "daily_window"), ("minute", "minute_window"))]
-    windows = [(name, w) for name, w in windows if w is not None]
+    windows = {name: g.get(attr) for name, attr in
+               (("daily", "daily_window"), ("minute", "minute_window")) if g.get(attr)}
     if not windows:
         return {}
     return {
-        "RateLimit-Policy": ", ".join(f'"{n}";q={q};w={w}' for n, (q, w, _, _) in windows),
-        "RateLimit": ", ".join(f'"{n}";r={r};t={t}' for n, (_, _, r, t) in windows),
+        "RateLimit-Policy": ", ".join(f'"{name}";q={w.quota};w={w.seconds}'
+                                      for name, w in windows.items()),
+        "RateLimit": ", ".join(f'"{name}";r={w.remaining};t={w.resets_in}'
+                               for name, w in windows.items()),
     }
 
 

@@ -7,7 +7,7 @@ import click
 import marshmallow as ma
 
 from .. import keys as key_service
-from ..key_schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema
+from ..key_schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema, RotateArgs
 from .common import CommandGroup, fail
 
 keys_cli = CommandGroup("keys", help="Create and manage API keys.")
@@ -104,11 +104,7 @@ def update(key_id, as_json, **options):
 @click.option("--json", "as_json", is_flag=True)
 def rotate(key_id, grace, as_json):
     """Issue a new secret; the old one works for the grace period."""
-    if grace:
-        try:
-            key_service.parse_duration(grace)
-        except ValueError as error:
-            fail(str(error), code=2)
+    grace = load_options(RotateArgs(), {"grace": grace}).get("grace")
     key, full_key = key_service.rotate_key(key_id, grace)
     key.key = full_key
     show(key, as_json, NewKeySchema)

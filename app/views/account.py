@@ -45,9 +45,9 @@ class UsageAnswer(ma.Schema):
 @requires("any")
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage."""
-    limit, _, remaining, resets_in = g.daily_window  # what the limit step just counted
-    today = {"day": now().date(), "used": limit - remaining, "remaining": remaining,
-             "resets_in": resets_in}
+    daily = g.daily_window  # what the limit step just counted
+    today = {"day": now().date(), "used": daily.quota - daily.remaining,
+             "remaining": daily.remaining, "resets_in": daily.resets_in}
     # The row the key check already read, plus today's count: no second query.
     return SimpleNamespace(**g.key_row._mapping, today=today)
 
