@@ -16,6 +16,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    # A network database can drop idle connections, so check each one as it leaves the
+    # pool; SQLite is a local file, where that check would only cost a query per request.
+    network_db = not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": network_db, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
     db.init_app(app)

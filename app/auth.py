@@ -10,7 +10,7 @@ from . import keycrypto
 from .clock import now
 from .errors import Problem
 from .extensions import request_connection
-from .limits import check_auth_throttle, record_auth_failure
+from .limits import auth_failure
 from .models import ApiKey
 
 KEY_BY_ID = select(ApiKey.__table__).where(ApiKey.id == bindparam("key_id"))
@@ -39,18 +39,17 @@ def authenticate() -> Caller:
                       "Send the API key in the X-API-Key header, never in the URL: URLs end "
                       "up in server logs, proxies and browser history. Treat this key as "
                       "exposed and rotate it.")
-    client_ip = request.remote_addr or "unknown"
-    check_auth_throttle(client_ip)  # guessing keys at speed gets 429, not answers
+    client_ip = request.remote_addr or "unknown"  # failures are counted per address
 
     raw = request.headers.get("X-API-Key", "")
     if not raw:
-        record_auth_failure(client_ip)
-        raise Problem(401, "missing-key", "Send your API key in the X-API-Key header.",
-                      {"WWW-Authenticate": 'ApiKey header="X-API-Key"'})
+        raise auth_failure(client_ip, Problem(
+            401, "missing-key", "Send your API key in the X-API-Key header.",
+            {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}))
     parsed = keycrypto.parse_key(raw)
     if parsed is None:  # typo or truncated: the checksum catches it without a DB lookup
-        record_auth_failure(client_ip)
-        raise _invalid("The API key is malformed or its checksum does not match.")
+        raise auth_failure(client_ip, _invalid(
+            "The API key is malformed or its checksum does not match."))
 
     key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id}).first()
     pepper, moment = current_app.config["KEY_PEPPER"], now()
@@ -65,8 +64,7 @@ def authenticate() -> Caller:
                     and keycrypto.matches(parsed.full_key, key.previous_secret_hash, pepper))
         sunset = key.previous_valid_until if verified else None
     if not verified:
-        record_auth_failure(client_ip)
-        raise _invalid("The API key is not recognised.")
+        raise auth_failure(client_ip, _invalid("The API key is not recognised."))
 
     # Only now that the secret is proven do we say *why* a real key is refused.
     if key.revoked_at is not None:

@@ -12,7 +12,7 @@ class Config:
     # Database: embedded SQLite by default, PostgreSQL for scale-out
     # (DATABASE_URL=postgresql+psycopg://user@host/db).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///storeprice.db")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # create_app adds pool_pre_ping for network databases
 
     # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
     # deployment with more than one worker must point this at Redis (redis://host:6379).

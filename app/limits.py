@@ -1,13 +1,15 @@
 """Step 4 of the pipeline: how much a key may do.
 
-- The **per-minute rate limit** (the key's ``rate_limit``, e.g. "60/minute") uses
-  flask-limiter's storage and strategy, so it is shared by every worker that points
-  RATELIMIT_STORAGE_URI at the same Redis.
+- The **per-minute rate limit** (the key's ``rate_limit``, e.g. "60/minute") is a
+  clock-aligned fixed window counted in flask-limiter's storage, so it is shared by every
+  worker that points RATELIMIT_STORAGE_URI at the same Redis.
 - The **daily limit** is one atomic, conditional increment in the database:
   ``INSERT ... ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used``.
   No read-then-write, no process memory: exact across workers, hosts and restarts.
+  The admitted call is billed in the same transaction (see metering.py).
 Both run only after the key check, so nobody can spend another key's budget."""
 import logging
+import math
 import time
 from functools import lru_cache
 from typing import NamedTuple
@@ -21,6 +23,7 @@ from sqlalchemy import Date, bindparam, text
 from .clock import now, seconds_until_next_utc_day
 from .errors import Problem
 from .extensions import limiter, request_connection
+from .metering import record_admitted_call
 
 log = logging.getLogger("storeprice")
 DAY = 86400
@@ -49,17 +52,24 @@ def parse_rate(rate: str):
 def enforce_limits(caller) -> None:
     """Minute window first: a call it refuses must not use up the daily quota."""
     rate = parse_rate(caller.rate_limit)
-    allowed, reset_at, remaining = _hit(rate, "key", caller.id)
-    window_reset = max(1, int(reset_at - now_ts()))
-    g.minute_window = Window(rate.amount, rate.get_expiry(), remaining, window_reset)
-    if not allowed:
+    used, resets_in = count_in_window(rate, "key", caller.id)
+    g.minute_window = Window(rate.amount, rate.get_expiry(), max(0, rate.amount - used),
+                             resets_in)
+    if used > rate.amount:
         raise Problem(429, "rate-limited",
                       f"Rate limit of {caller.rate_limit} exceeded for this key.",
-                      {"Retry-After": str(window_reset)},
-                      key_id=caller.id, retry_after=window_reset)
+                      {"Retry-After": str(resets_in)},
+                      key_id=caller.id, retry_after=resets_in)
 
     moment = now()
-    used = increment_daily_quota(caller.id, moment.date(), caller.daily_limit)
+    connection = request_connection()
+    used = connection.execute(COUNT_ONE_CALL, {"key_id": caller.id, "day": moment.date(),
+                                               "daily_limit": caller.daily_limit}).scalar()
+    if used is not None:
+        # Bill the admitted call in the same transaction that counted it, so the quota and
+        # the usage report can never disagree (metering.py corrects it after the handler).
+        record_admitted_call(connection, caller, moment)
+    connection.commit()
     reset = seconds_until_next_utc_day(moment)
     remaining = caller.daily_limit - used if used is not None else 0
     g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
@@ -81,15 +91,6 @@ COUNT_ONE_CALL = text("""
 """).bindparams(bindparam("day", type_=Date()))
 
 
-def increment_daily_quota(key_id: str, day, daily_limit: int) -> int | None:
-    """Count one call; return the new count, or None when the limit is already reached."""
-    connection = request_connection()
-    used = connection.execute(COUNT_ONE_CALL, {"key_id": key_id, "day": day,
-                                               "daily_limit": daily_limit}).scalar()
-    connection.commit()
-    return used
-
-
 def rate_limit_headers() -> dict:
     """IETF httpapi ratelimit-headers draft: RateLimit-Policy and RateLimit."""
     windows = {name: g.get(attr) for name, attr in
@@ -106,28 +107,35 @@ def rate_limit_headers() -> dict:
 
 # --- failed authentication, limited per client IP -----------------------------------
 
-def check_auth_throttle(client_ip: str) -> None:
+def auth_failure(client_ip: str, problem: Problem) -> Problem:
+    """Count a failed authentication from this address. Within the budget the caller gets
+    the 401 it earned; beyond it, a 429 that says only "slow down", before any key is
+    looked at again. A valid key is never refused because someone else at the same
+    address (a NAT, a proxy) keeps failing."""
     rate = parse_rate(current_app.config["AUTH_FAILURE_LIMIT"])
-    if not _run(lambda lim: lim.test(rate, "auth-failures", client_ip)):
-        reset_at = _run(lambda lim: lim.get_window_stats(rate, "auth-failures", client_ip)[0])
-        retry = max(1, int(reset_at - now_ts()))
-        raise Problem(429, "rate-limited", "Too many failed authentications from this "
-                      "address; slow down.", {"Retry-After": str(retry)}, retry_after=retry)
+    failures, resets_in = count_in_window(rate, "auth-failures", client_ip)
+    if failures <= rate.amount:
+        return problem
+    return Problem(429, "rate-limited", "Too many failed authentications from this "
+                   "address; slow down.", {"Retry-After": str(resets_in)},
+                   retry_after=resets_in)
 
 
-def record_auth_failure(client_ip: str) -> None:
-    rate = parse_rate(current_app.config["AUTH_FAILURE_LIMIT"])
-    _run(lambda lim: lim.hit(rate, "auth-failures", client_ip))
+# --- the shared counters, with the configured failure mode ---------------------------
 
+def count_in_window(rate, *identifiers) -> tuple[int, int]:
+    """Count one call in the current window of ``rate``; return (calls in this window,
+    seconds until it resets).
 
-# --- storage access with the configured failure mode --------------------------------
-
-def _hit(rate, *identifiers):
-    def hit_and_stats(lim):
-        allowed = lim.hit(rate, *identifiers)
-        reset_at, remaining = lim.get_window_stats(rate, *identifiers)
-        return allowed, reset_at, remaining
-    return _run(hit_and_stats)
+    Windows are aligned to the clock ("60/minute" counts 12:03:00-12:03:59), so the reset
+    time is arithmetic and the whole check is one atomic INCR in flask-limiter's storage:
+    one Redis round trip per call. The key expires with its window."""
+    length = rate.get_expiry()
+    moment = time.time()  # limiter windows are in epoch seconds, not the app clock
+    window = int(moment // length)
+    key = rate.key_for(*identifiers, str(window))
+    used = _run(lambda lim: lim.storage.incr(key, length))
+    return used, max(1, math.ceil((window + 1) * length - moment))
 
 
 def _run(operation):
@@ -144,7 +152,3 @@ def _run(operation):
                   error.__class__.__name__)
         raise Problem(503, "unavailable", "Rate limiting is temporarily unavailable; try "
                       "again shortly.", {"Retry-After": "5"}) from None
-
-
-def now_ts() -> float:
-    return time.time()  # limiter windows are in epoch seconds, not the app clock

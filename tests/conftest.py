@@ -1,6 +1,7 @@
 """Shared fixtures: a real app on a temporary SQLite file (or TEST_DATABASE_URL), a small
 hand-made catalogue with known prices, and a factory for keys."""
 import os
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -113,3 +114,12 @@ def quota_used(app, full_key: str) -> int:
     with app.app_context():
         return db.session.execute(text("SELECT coalesce(sum(used), 0) FROM daily_quota "
                                        "WHERE key_id = :id"), {"id": key_id(full_key)}).scalar()
+
+
+def fresh_window(seconds: int = 60, needed: float = 10) -> None:
+    """Rate-limit windows are aligned to the clock (app/limits.py): when the current one
+    has less than ``needed`` seconds left, wait for the next, so that a test counting
+    calls against a limit never straddles a reset."""
+    left = seconds - time.time() % seconds
+    if left < needed:
+        time.sleep(left + 0.01)

@@ -8,7 +8,9 @@ import requests
 
 from app import keys
 from app.extensions import db
-from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_app, quota_used
+from app.models import Usage
+from conftest import (TEST_DATABASE_URL, TEST_REDIS_URL, fresh_window, key_id, make_app,
+                      quota_used)
 from servers import Gunicorn
 
 BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
@@ -59,6 +61,12 @@ def test_daily_limit_is_exact_across_workers_and_restarts(backend):
         response = requests.get(f"{url}/v1/key", headers={"X-API-Key": key}, timeout=10)
         assert response.status_code == 429
     assert quota_used(app, key) == 40
+    # Metering agrees exactly with the quota: 40 billed successes, 81 refusals.
+    with app.app_context():
+        usage = db.session.execute(db.select(
+            db.func.sum(Usage.calls), db.func.sum(Usage.units), db.func.sum(Usage.status_2xx),
+            db.func.sum(Usage.status_429)).where(Usage.key_id == key_id(key))).one()
+    assert tuple(usage) == (121, 40, 40, 81)
 
 
 def test_revocation_is_immediate_in_every_worker(backend):
@@ -67,7 +75,6 @@ def test_revocation_is_immediate_in_every_worker(backend):
     with Gunicorn(env, workers=4) as url:
         assert {status for status, _ in parallel_get(f"{url}/v1/key", key, 40)} == {200}
         admin = new_key(app, daily_limit=100, rate_limit="10000/minute")
-        from conftest import key_id
         revoke = requests.post(f"{url}/v1/admin/keys/{key_id(key)}/revoke",
                                headers={"X-API-Key": admin}, timeout=10)
         assert revoke.status_code == 200
@@ -84,6 +91,7 @@ def test_minute_limit_is_shared_across_workers_with_redis(tmp_path):
     app = make_app(TEST_DATABASE_URL)
     key = new_key(app, daily_limit=10000, rate_limit="30/minute")
     with Gunicorn(env, workers=4) as url:
+        fresh_window(needed=20)
         results = parallel_get(f"{url}/v1/key", key, 90)
     assert sum(1 for status, _ in results if status == 200) == 30
     assert {kind for status, kind in results if status != 200} == {"/problems/rate-limited"}

@@ -2,7 +2,7 @@
 import re
 from datetime import datetime, timedelta
 
-from conftest import key_id, quota_used, row_count
+from conftest import fresh_window, key_id, quota_used, row_count
 
 
 def call(client, key, url="/v1/key"):
@@ -44,6 +44,7 @@ def test_a_call_refused_by_scope_does_not_count(app, client, make_key, catalogue
 
 def test_minute_rate_limit_is_per_key_and_does_not_use_the_daily_quota(app, client, make_key):
     limited, other = make_key(rate_limit="2/minute", daily_limit=10), make_key()
+    fresh_window()
     assert [call(client, limited).status_code for _ in range(3)] == [200, 200, 429]
     refused = call(client, limited)
     assert refused.json["type"] == "/problems/rate-limited"
@@ -56,6 +57,7 @@ def test_minute_rate_limit_is_per_key_and_does_not_use_the_daily_quota(app, clie
 
 def test_ratelimit_headers_follow_the_ietf_draft(client, make_key):
     key = make_key(daily_limit=100, rate_limit="10/minute")
+    fresh_window()
     response = call(client, key)
     assert response.headers["RateLimit-Policy"] == '"daily";q=100;w=86400, "minute";q=10;w=60'
     match = re.fullmatch(r'"daily";r=(\d+);t=(\d+), "minute";r=(\d+);t=(\d+)',
@@ -67,11 +69,16 @@ def test_ratelimit_headers_follow_the_ietf_draft(client, make_key):
 def test_failed_authentication_is_throttled_per_ip(app, client, make_key):
     app.config["AUTH_FAILURE_LIMIT"] = "3/minute"
     good = make_key()
+    fresh_window()
     statuses = [client.get("/v1/key", headers={"X-API-Key": "spk_bad"}).status_code
                 for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    throttled = client.get("/v1/key", headers={"X-API-Key": good})
-    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
-    other_ip = client.get("/v1/key", headers={"X-API-Key": good},
+    throttled = client.get("/v1/key", headers={"X-API-Key": "spk_bad"})
+    assert throttled.status_code == 429 and 0 < int(throttled.headers["Retry-After"]) <= 60
+    assert throttled.json["type"].endswith("/rate-limited") and "key_id" not in throttled.json
+    # Beyond the budget a wrong key gets no 401 any more, but a valid key from the same
+    # address (a NAT, a proxy) is still served, and other addresses are untouched.
+    assert client.get("/v1/key", headers={"X-API-Key": good}).status_code == 200
+    other_ip = client.get("/v1/key", headers={"X-API-Key": "spk_bad"},
                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
-    assert other_ip.status_code == 200
+    assert other_ip.status_code == 401

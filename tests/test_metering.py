@@ -27,7 +27,10 @@ def test_usage_matches_a_scripted_sequence_exactly(app, client, catalogue, make_
     rows = client.get("/v1/usage?days=1", headers=headers).json["data"]
     by_endpoint = {row["endpoint"]: row for row in rows}
     assert set(by_endpoint) == {"GET /v1/items", "GET /v1/stores", "POST /v1/cheapest-stores",
-                                "PUT /v1/stores/<store_id>/prices/<item_id>"}
+                                "PUT /v1/stores/<store_id>/prices/<item_id>", "GET /v1/usage"}
+    # The report includes the call asking for it: admitted calls are billed at admission.
+    this_call = by_endpoint["GET /v1/usage"]
+    assert (this_call["calls"], this_call["units"], this_call["status_2xx"]) == (1, 1, 1)
     items = by_endpoint["GET /v1/items"]
     assert (items["calls"], items["units"], items["status_2xx"], items["status_4xx"]) \
         == (4, 3, 3, 1)
