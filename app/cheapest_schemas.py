@@ -15,7 +15,7 @@ class BasketEntry(fields.Field):
             value = {"item": value}
         if not isinstance(value, dict):
             raise ma.ValidationError('Use an item id or {"item": id, "quantity": n}.')
-        return BasketLine().load(value)
+        return BASKET_LINE.load(value)
 
 
 class BasketLine(StrictSchema):
@@ -26,6 +26,9 @@ class BasketLine(StrictSchema):
     @ma.post_load
     def as_pair(self, data, **_):
         return data["item"], data["quantity"]
+
+
+BASKET_LINE = BasketLine()  # one instance for every entry: building a schema costs more than loading
 
 
 def unique_items(lines):

@@ -80,6 +80,7 @@ def measure(args, directory: Path) -> dict:
                         "so the numbers include one log line per request (check LOG_LEVEL "
                         "in app/config.py and create_app)")
 
+    http["basket_engine_ms"] = engine.bench_basket_ms(demo.path, catalogue.basket_items(demo))
     progress("engine: exact 3-store plans, 20 items, 1,000 stores")
     engine_results = engine.run()
 

@@ -1,8 +1,10 @@
 """Throughput of the real app against a bare Flask route, under identical load.
 
-Both servers run side by side (an idle sync worker costs no CPU), so the bare route can be
+The servers run side by side (an idle sync worker costs no CPU), so the bare route can be
 measured before *and* after the app targets: the spread between the two bare runs shows
-how much the machine drifted during the run, and the ratios use their mean."""
+how much the machine drifted during the run, and the ratios use their mean. The floor
+(bench/floor.py) does GET /v1/key's guaranteed work with raw drivers: the best ratio any
+implementation of those guarantees could reach here."""
 import statistics
 from pathlib import Path
 
@@ -19,6 +21,8 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
     basket = basket_request(basket_items(catalogue))
     app_log, bare_log = directory / "gunicorn-app.log", directory / "gunicorn-bare.log"
     app_env = {**env, "DATABASE_URL": catalogue.url}
+    floor_env = {"FLOOR_DATABASE": str(catalogue.path),
+                 "FLOOR_REDIS": env["RATELIMIT_STORAGE_URI"]}
 
     def measure(label: str, url: str, load: Load) -> dict:
         progress(f"  {label} ({tool}, {connections} connections, {seconds:g} s)")
@@ -27,11 +31,15 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
 
     with servers.gunicorn("bench.bare:app", WORKERS, bare_log, ready_path="/") as (
             bare_url, bare_master), \
-            servers.gunicorn("wsgi:app", WORKERS, app_log, app_env) as (app_url, app_master):
+            servers.gunicorn("wsgi:app", WORKERS, app_log, app_env) as (app_url, app_master), \
+            servers.gunicorn("bench.floor:app", WORKERS, directory / "gunicorn-floor.log",
+                             floor_env, ready_path="/") as (floor_url, _):
         lines_before = servers.log_lines(app_log)
         bare_first = measure("bare Flask route", bare_url + "/", Load())
         rows = {
             "key": measure("GET /v1/key", app_url + "/v1/key", Load(headers=key)),
+            "key_floor": measure("floor: GET /v1/key, raw drivers", floor_url + "/v1/key",
+                                 Load(headers=key)),
             "basket": measure("POST /v1/cheapest-stores (10)", app_url + "/v1/cheapest-stores",
                               Load("POST", basket, {**key, "Content-Type": "application/json"})),
         }
@@ -54,7 +62,7 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
     rows["key_under_flood"]["flood_statuses"] = dict(flood_statuses)
     rows["key_under_flood"]["vs_unflooded"] = round(
         rows["key_under_flood"]["rps"] / rows["key"]["rps"], 3)
-    requests_sent = sum(row["requests"] for row in rows.values())
+    requests_sent = sum(row["requests"] for name, row in rows.items() if name != "key_floor")
     return {
         "settings": f"gunicorn {WORKERS} sync workers; " + (
             f"wrk -t{threads} -c{connections} -d{seconds:g}s" if tool == "wrk" else
