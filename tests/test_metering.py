@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from app.extensions import db
 from app.models import Usage
-from conftest import key_id
+from conftest import key_id, quota_used
 
 
 def test_usage_matches_a_scripted_sequence_exactly(app, client, catalogue, make_key):
@@ -116,3 +116,37 @@ def test_one_json_log_line_per_request_without_the_secret(client, make_key, capl
         == ("GET", "GET /v1/key", 200, 1)
     assert line["duration_ms"] >= 0
     assert key.split("_")[2] not in caplog.text
+
+
+def usage_row(app, key):
+    with app.app_context():
+        rows = db.session.execute(db.select(Usage).where(Usage.key_id == key_id(key))).scalars()
+        return [(row.hour, row.endpoint, row.calls, row.units, row.status_2xx, row.status_4xx,
+                 row.status_5xx) for row in rows]
+
+
+def test_a_call_that_fails_after_admission_is_corrected_to_a_5xx(app, client, make_key,
+                                                                  monkeypatch):
+    """Admission bills a success; the after-step turns it into what really happened."""
+    key = make_key(daily_limit=10)
+    from app import catalogue
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(catalogue, "list_items", broken)
+    response = client.get("/v1/items", headers={"X-API-Key": key})
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    [(_, endpoint, calls, units, ok, client_errors, server_errors)] = usage_row(app, key)
+    assert (endpoint, calls, units, ok, client_errors, server_errors) == \
+        ("GET /v1/items", 1, 0, 0, 0, 1)
+    assert quota_used(app, key) == 1  # the quota counts every admitted call
+
+
+def test_the_correction_lands_in_the_hour_the_call_was_admitted(app, client, make_key):
+    """Admitted at 10:59:59, answered after 11:00: one row, in the 10:00 hour."""
+    key = make_key(daily_limit=10)
+    moments = iter([datetime(2030, 1, 1, 10, 59, 59)] * 2)  # the key check, the limit step
+    app.config["CLOCK"] = lambda: next(moments, datetime(2030, 1, 1, 11, 0, 1))
+    response = client.get("/v1/items?page=0", headers={"X-API-Key": key})
+    assert response.status_code == 422
+    assert usage_row(app, key) == [(datetime(2030, 1, 1, 10), "GET /v1/items", 1, 0, 0, 1, 0)]
