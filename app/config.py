@@ -17,11 +17,10 @@ class Config:
     # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
     # deployment with more than one worker must point this at Redis (redis://host:6379).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_STRATEGY = "fixed-window"
     # What to do when that storage is unreachable: "closed" refuses calls with 503,
     # "open" falls back to per-process memory and logs a warning.
     RATELIMIT_FAILURE_MODE = os.environ.get("RATELIMIT_FAILURE_MODE", "closed")
-    # Failed authentications per client IP: slows down anyone guessing keys.
+    # Failed authentications per client IP; beyond it, failures get 429 instead of 401.
     AUTH_FAILURE_LIMIT = os.environ.get("AUTH_FAILURE_LIMIT", "30/minute")
 
     # Defaults for new keys.

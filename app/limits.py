@@ -17,7 +17,6 @@ from typing import NamedTuple
 from flask import current_app, g
 from limits import parse
 from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Date, bindparam, text
 
 from .clock import now, seconds_until_next_utc_day
@@ -38,9 +37,9 @@ class Window(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _fallback_limiter():
+def _fallback_storage():
     """Per-process memory, created only if fail-open mode is ever needed."""
-    return FixedWindowRateLimiter(MemoryStorage())
+    return MemoryStorage()
 
 
 @lru_cache(maxsize=256)
@@ -134,20 +133,19 @@ def count_in_window(rate, *identifiers) -> tuple[int, int]:
     moment = time.time()  # limiter windows are in epoch seconds, not the app clock
     window = int(moment // length)
     key = rate.key_for(*identifiers, str(window))
-    used = _run(lambda lim: lim.storage.incr(key, length))
-    return used, max(1, math.ceil((window + 1) * length - moment))
+    return _increment(key, length), max(1, math.ceil((window + 1) * length - moment))
 
 
-def _run(operation):
-    """Run a limiter operation; if the storage (Redis) is down, fail closed with 503 or,
-    when RATELIMIT_FAILURE_MODE=open, fall back to per-process memory with a warning."""
+def _increment(key: str, expiry: int) -> int:
+    """Atomic INCR in flask-limiter's storage; if it (Redis) is down, fail closed with 503
+    or, when RATELIMIT_FAILURE_MODE=open, fall back to per-process memory with a warning."""
     try:
-        return operation(limiter.limiter)
+        return limiter.storage.incr(key, expiry)
     except Exception as error:  # redis raises its own ConnectionError/TimeoutError types
         if current_app.config["RATELIMIT_FAILURE_MODE"] == "open":
             log.warning("rate-limit storage unreachable (%s); failing open to memory",
                         error.__class__.__name__)
-            return operation(_fallback_limiter())
+            return _fallback_storage().incr(key, expiry)
         log.error("rate-limit storage unreachable (%s); failing closed",
                   error.__class__.__name__)
         raise Problem(503, "unavailable", "Rate limiting is temporarily unavailable; try "
