@@ -108,9 +108,9 @@ def rate_limit_headers() -> dict:
 
 def auth_failure(client_ip: str, problem: Problem) -> Problem:
     """Count a failed authentication from this address. Within the budget the caller gets
-    the 401 it earned; beyond it, a 429 that says only "slow down", before any key is
-    looked at again. A valid key is never refused because someone else at the same
-    address (a NAT, a proxy) keeps failing."""
+    the 401 it earned; beyond it, a 429 that says only "slow down" and when to come back.
+    A valid key is never refused because someone else at the same address (a NAT, a
+    proxy) keeps failing; guessing a key is hopeless anyway at ~190 random bits."""
     rate = parse_rate(current_app.config["AUTH_FAILURE_LIMIT"])
     failures, resets_in = count_in_window(rate, "auth-failures", client_ip)
     if failures <= rate.amount:
