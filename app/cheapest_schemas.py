@@ -28,7 +28,7 @@ class BasketLine(StrictSchema):
         return data["item"], data["quantity"]
 
 
-BASKET_LINE = BasketLine()  # one instance for every entry: building a schema costs more than loading
+BASKET_LINE = BasketLine()  # shared by every entry: building a schema costs more than a load
 
 
 def unique_items(lines):

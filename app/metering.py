@@ -23,8 +23,6 @@ from .extensions import db, request_connection
 
 log = logging.getLogger("storeprice.requests")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
-COUNTERS = ("calls", "units", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-            "status_403", "status_429")
 
 
 # One upsert: a new (key, hour, endpoint) row, or add these counts to the existing one.
@@ -61,17 +59,18 @@ def record_admitted_call(connection, caller, moment) -> None:
     """Bill an admitted call as a success; the caller commits with the quota count."""
     g.admitted_at = moment
     _record(connection, caller, moment, ADMITTED)
+    _touch_key(connection, caller, moment)
 
 
 def meter(caller, response) -> None:
     status = response.status_code
     g.units = (1 + g.get("extra_units", 0)) if 200 <= status < 300 else 0
     actual = counts(status, g.units)
-    moment = g.get("admitted_at")
-    if moment is None:  # refused before admission (scope, restrictions, limits)
+    admitted_at = g.get("admitted_at")
+    if admitted_at is None:  # refused before admission (scope, restrictions, limits)
         moment, change = now(), actual
     else:  # correct what admission assumed, in the same hour's row
-        change = {name: actual[name] - ADMITTED[name] for name in COUNTERS}
+        moment, change = admitted_at, {name: actual[name] - ADMITTED[name] for name in actual}
         if not any(change.values()):
             return  # the usual case: a plain success, already recorded
     connection = request_connection()
@@ -81,6 +80,8 @@ def meter(caller, response) -> None:
         db.session.rollback()
         connection.rollback()
         _record(connection, caller, moment, change)
+        if admitted_at is None:  # admission has touched the key already
+            _touch_key(connection, caller, moment)
         connection.commit()
     except Exception:  # metering must never turn a good answer into an error
         connection.rollback()
@@ -91,6 +92,9 @@ def _record(connection, caller, moment, change: dict) -> None:
     connection.execute(RECORD_CALL, {
         "key_id": caller.id, "hour": moment.replace(minute=0, second=0, microsecond=0),
         "endpoint": endpoint_label(), **change})
+
+
+def _touch_key(connection, caller, moment) -> None:
     if caller.last_used_at is None or moment - caller.last_used_at > LAST_USED_RESOLUTION:
         connection.execute(TOUCH_KEY, {"moment": moment, "key_id": caller.id})
 
