@@ -150,3 +150,18 @@ def test_the_correction_lands_in_the_hour_the_call_was_admitted(app, client, mak
     response = client.get("/v1/items?page=0", headers={"X-API-Key": key})
     assert response.status_code == 422
     assert usage_row(app, key) == [(datetime(2030, 1, 1, 10), "GET /v1/items", 1, 0, 0, 1, 0)]
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(app, client, make_key):
+    from app.models import ApiKey
+    key = make_key()
+    start = datetime(2030, 1, 1, 12, 0, 0)
+
+    def last_used(at):
+        app.config["CLOCK"] = lambda: at
+        assert client.get("/v1/key", headers={"X-API-Key": key}).status_code == 200
+        with app.app_context():
+            return db.session.get(ApiKey, key_id(key)).last_used_at
+    assert last_used(start) == start
+    assert last_used(start + timedelta(seconds=30)) == start  # within the resolution
+    assert last_used(start + timedelta(seconds=90)) == start + timedelta(seconds=90)
