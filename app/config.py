@@ -8,6 +8,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+STORAGE_TIMEOUT = float(os.environ.get("RATELIMIT_STORAGE_TIMEOUT", "0.5"))  # seconds
+
+
 class Config:
     # Database: embedded SQLite by default, PostgreSQL for scale-out
     # (DATABASE_URL=postgresql+psycopg://user@host/db).
@@ -17,6 +20,10 @@ class Config:
     # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
     # deployment with more than one worker must point this at Redis (redis://host:6379).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Without a timeout, a Redis host that stops answering (rather than refusing) would
+    # hang every request; after it, RATELIMIT_FAILURE_MODE applies.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": STORAGE_TIMEOUT,
+                                 "socket_connect_timeout": STORAGE_TIMEOUT}
     # What to do when that storage is unreachable: "closed" refuses calls with 503,
     # "open" falls back to per-process memory and logs a warning.
     RATELIMIT_FAILURE_MODE = os.environ.get("RATELIMIT_FAILURE_MODE", "closed")

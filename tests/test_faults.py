@@ -2,6 +2,7 @@
 import logging
 import socket
 import threading
+import time
 
 import pytest
 
@@ -26,6 +27,28 @@ def test_limiter_storage_down_follows_the_configured_mode(tmp_path, mode, status
     else:
         assert response.json["today"]["used"] == 1  # the daily quota still counted
         assert "failing open" in caplog.text
+
+
+def test_limiter_storage_that_stops_answering_times_out_into_the_failure_mode(tmp_path):
+    """A Redis host that accepts connections and then says nothing (a network partition)
+    must not hang the request: RATELIMIT_STORAGE_TIMEOUT, then the failure mode."""
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody answers
+    app = make_app(f"sqlite:///{tmp_path / 'x.db'}",
+                   RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    from app import keys
+    with app.app_context():
+        _, key = keys.create_key("x")
+    answers = []
+    caller = threading.Thread(target=lambda: answers.append(
+        app.test_client().get("/v1/key", headers={"X-API-Key": key})), daemon=True)
+    started = time.monotonic()
+    caller.start()
+    caller.join(timeout=5)
+    assert answers, "the request hung on a silent Redis"
+    assert time.monotonic() - started < 3  # 0.5 s by default
+    assert answers[0].status_code == 503
+    assert answers[0].json["type"] == "/problems/unavailable"
+    silent.close()
 
 
 class TcpRelay:
