@@ -14,9 +14,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Seeds the database if it is empty, (re)issues and prints the demo keys, serves the API.
+# Creates or upgrades the schema (migrations/), seeds the database if it is empty,
+# (re)issues and prints the demo keys, serves the API.
 # One gunicorn worker with threads: the default memory:// limiter storage is per process.
 run: $(VENV)/.installed
+	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
 		--access-logfile - wsgi:app

@@ -1,14 +1,17 @@
 """Store Price API: the application factory."""
 import logging
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import pipeline
+from . import keys, market
 from .config import Config
 from .errors import register_error_handlers
-from .extensions import api, db, limiter
+from .extensions import api, db, limiter, migrate
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,18 +27,16 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme(
-        "ApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
-
-    from .views import register_blueprints
-    register_blueprints(api)
     register_error_handlers(app)
-    pipeline.init_app(app)
 
-    from .commands import register_commands
-    register_commands(app)
+    # The key layer puts every request through its pipeline; only these need no key.
+    keys.init_app(app, api, public={"health.healthz"})
+    market.init_app(app, api)  # the API the keys protect
+    from .health import blp as health
+    api.register_blueprint(health)
     return app
 
 

@@ -2,9 +2,14 @@
 
 Everything time-based (expiry, daily quotas, usage hours) reads this, so tests can move
 the clock across a UTC midnight by setting ``app.config["CLOCK"]``."""
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+
+
+def utcnow() -> datetime:
+    """The real clock; ``app.config["CLOCK"]`` defaults to it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def now() -> datetime:

@@ -1,12 +1,7 @@
 """Configuration from the environment (twelve-factor): nothing secret lives in the code."""
 import os
-from datetime import datetime, timezone
 
-
-def utcnow() -> datetime:
-    """The app's clock. Tests swap it through ``app.config["CLOCK"]`` to cross a UTC midnight."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
+from .clock import utcnow
 
 STORAGE_TIMEOUT = float(os.environ.get("RATELIMIT_STORAGE_TIMEOUT", "0.5"))  # seconds
 
@@ -54,4 +49,5 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # The app's clock; tests swap it to cross a UTC midnight.
     CLOCK = staticmethod(utcnow)

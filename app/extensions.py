@@ -1,6 +1,7 @@
 """Extensions are created here unbound and bound to an app in ``create_app`` (init_app)."""
 from flask import g
 from flask_limiter import Limiter
+from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
@@ -14,15 +15,20 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The schema is owned by migrations/ (Alembic): `flask --app wsgi db upgrade` creates or
+# upgrades it in place. render_as_batch lets SQLite, which cannot ALTER most columns,
+# apply them by copying the table.
+migrate = Migrate(render_as_batch=True)
+
 # flask-smorest builds the OpenAPI document from the marshmallow schemas; ProblemApi
 # makes every HTTP error it handles come out as application/problem+json.
 api: Api = ProblemApi()
 
 # flask-limiter owns the per-minute counters and their storage (RATELIMIT_STORAGE_URI).
 # We declare no automatic limits: the request pipeline calls it explicitly *after* the key
-# check, so a forged key id cannot spend somebody else's budget (see app/limits.py).
+# check, so a forged key id cannot spend somebody else's budget (see app/keys/limits.py).
 limiter = Limiter(key_func=lambda: "unused")
-limiter.request_filter(lambda: True)  # no automatic check: app/limits.py calls it in order
+limiter.request_filter(lambda: True)  # no automatic check: app/keys/limits.py calls it in order
 
 
 def request_connection():

@@ -1,4 +1,4 @@
-"""The basket engine alone (app/basket.py): no HTTP, no database.
+"""The basket engine alone (app/market/basket.py): no HTTP, no database.
 
 Synthetic offers shaped like the seed's (seed/prices.py): every store belongs to a chain
 with a price level, carries only part of the catalogue, and has some promotions. Uniform
@@ -11,7 +11,7 @@ import statistics
 import time
 from pathlib import Path
 
-from app.basket import Offer, cheapest_stores
+from app.market.basket import Offer, cheapest_stores
 
 CHAINS = 14                   # as many chains as the seed has
 CHAIN_LEVELS = (0.85, 1.20)   # discounter .. premium price level

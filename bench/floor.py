@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import redis
 from flask import Flask, request
 
-from app import keycrypto
+from app.keys import format as keyformat
 
 app = Flask(__name__)
 DATABASE = os.environ.get("FLOOR_DATABASE", "")
@@ -27,7 +27,7 @@ REDIS_URL = os.environ.get("FLOOR_REDIS", "")
 counters = redis.Redis.from_url(REDIS_URL) if REDIS_URL.startswith("redis") else None
 _connection = None
 
-# The same statements as app/limits.py and app/metering.py, in sqlite3's paramstyle.
+# The same statements as app/keys/limits.py and app/keys/metering.py, in sqlite3's paramstyle.
 COUNT_ONE_CALL = """
     INSERT INTO daily_quota (key_id, day, used) VALUES (?, ?, 1)
     ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
@@ -56,12 +56,12 @@ def ready():
 
 @app.get("/v1/key")
 def show_key():
-    parsed = keycrypto.parse_key(request.headers.get("X-API-Key", ""))
+    parsed = keyformat.parse_key(request.headers.get("X-API-Key", ""))
     database = connection()
     row = parsed and database.execute(
         "SELECT id, secret_hash, scopes, daily_limit, revoked_at FROM api_keys WHERE id = ?",
         (parsed.key_id,)).fetchone()
-    if not row or row[4] is not None or not keycrypto.matches(parsed.full_key, row[1]):
+    if not row or row[4] is not None or not keyformat.matches(parsed.full_key, row[1]):
         return {"error": "invalid key"}, 401
     if counters is not None:
         window = f"floor:{row[0]}:{int(time.time() // 60)}"

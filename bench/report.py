@@ -81,7 +81,7 @@ def print_report(results: dict, found: list[Target]) -> None:
           f"bare {http['bare_worker_peak_rss_mb']}")
 
     engine = results["engine"]
-    print(f"\nEngine (app/basket.py, in-process): {engine['basket_items']} items, "
+    print(f"\nEngine (app/market/basket.py, in-process): {engine['basket_items']} items, "
           f"{engine['stores']:,} stores, max_stores {engine['max_stores']}: median "
           f"{engine['median_ms']:.1f} ms, max {engine['max_ms']:.1f} ms over "
           f"{len(engine['runs_ms'])} runs, exact {engine['exact_runs']}/{len(engine['runs_ms'])}")

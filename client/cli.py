@@ -21,9 +21,17 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 
 from .deals import find_deals, parse_basket, read_list, render_text
-from .errors import (ApiError, AuthError, ConfigurationError, ForbiddenError,
-                     QuotaExceeded, RateLimited, ServerError, StorePriceError,
-                     ValidationError)
+from .errors import (
+    ApiError,
+    AuthError,
+    ConfigurationError,
+    ForbiddenError,
+    QuotaExceeded,
+    RateLimited,
+    ServerError,
+    StorePriceError,
+    ValidationError,
+)
 from .sdk import KEY_VARIABLE, URL_VARIABLE, StorePriceClient
 
 

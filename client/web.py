@@ -19,8 +19,14 @@ from flask import Flask, Response, render_template, request
 
 from .cli import describe
 from .deals import find_deals, parse_basket
-from .errors import (AuthError, ConfigurationError, ForbiddenError, NotFoundError,
-                     StorePriceError, ValidationError)
+from .errors import (
+    AuthError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    StorePriceError,
+    ValidationError,
+)
 from .sdk import StorePriceClient
 
 log = logging.getLogger("storeprice.shopper")

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, delete, insert, text
 from sqlalchemy.orm import Session
 
-from app.config import utcnow
-from app.models import Category, Chain, Country, Item, Price, Store
+from app.clock import utcnow
+from app.market.models import Category, Chain, Country, Item, Price, Store
 
 from .bulk import sqlite_bulk_mode
 from .items import ItemData, catalogue_items
 from .places import CATEGORIES, CHAINS, COUNTRIES, stores_per_country
-from .prices import P, ItemPricing, StorePricing, load_prices
+from .prices import ItemPricing, P, StorePricing, load_prices
 
 
 @dataclass(frozen=True)

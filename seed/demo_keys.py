@@ -5,10 +5,10 @@ from datetime import timedelta
 import click
 from sqlalchemy import delete
 
-from app import keys
 from app.clock import now
 from app.extensions import db
-from app.models import ApiKey
+from app.keys import lifecycle
+from app.keys.models import ApiKey
 
 DEMO_OWNER = "Store Price demo"
 GROCERIES = "dairy,produce,bakery,meat,pantry,beverages,frozen,household"
@@ -33,7 +33,7 @@ def issue_demo_keys() -> list[tuple[str, str, str]]:
     db.session.commit()
     issued = []
     for label, description, options in DEMO_KEYS:
-        key, full_key = keys.create_key(f"demo {label}", owner=DEMO_OWNER, **options)
+        key, full_key = lifecycle.create_key(f"demo {label}", owner=DEMO_OWNER, **options)
         if label == "expired":  # backdate it, so it shows the expired-key problem
             key.expires_at = now() - timedelta(days=1)
             db.session.commit()

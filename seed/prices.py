@@ -10,10 +10,22 @@ deterministic and the same on both.
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Column, Connection, Date, DateTime, MetaData, Table,
-                        bindparam, case, func, insert, select)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    MetaData,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+)
 
-from app.models import Price
+from app.market.models import Price
 
 from .bulk import indexes_rebuilt_after
 

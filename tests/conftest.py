@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from app import create_app, keys
+from app import create_app
 from app.extensions import db
-from app.models import Category, Chain, Country, Item, Price, Store
+from app.keys import lifecycle
+from app.market.models import Category, Chain, Country, Item, Price, Store
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -95,7 +96,7 @@ def make_key(app):
     def make(**options):
         options.setdefault("scopes", ["read"])
         with app.app_context():
-            _, full_key = keys.create_key(options.pop("name", "test app"), **options)
+            _, full_key = lifecycle.create_key(options.pop("name", "test app"), **options)
         return full_key
     return make
 
@@ -117,7 +118,7 @@ def quota_used(app, full_key: str) -> int:
 
 
 def fresh_window(seconds: int = 60, needed: float = 10) -> None:
-    """Rate-limit windows are aligned to the clock (app/limits.py): when the current one
+    """Rate-limit windows are aligned to the clock (app/keys/limits.py): when the current one
     has less than ``needed`` seconds left, wait for the next, so that a test counting
     calls against a limit never straddles a reset."""
     left = seconds - time.time() % seconds

@@ -6,7 +6,6 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
-
 from app import create_app
 
 

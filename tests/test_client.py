@@ -21,14 +21,23 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import fresh_window, load_small_catalogue, make_app
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app import keys
 from app.extensions import db
-from conftest import fresh_window, load_small_catalogue, make_app
-from client import (AuthError, ConfigurationError, ForbiddenError, NetworkError,
-                    NotFoundError, QuotaExceeded, RateLimited, ServerError,
-                    StorePriceClient, ValidationError)
+from app.keys import lifecycle
+from client import (
+    AuthError,
+    ConfigurationError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    QuotaExceeded,
+    RateLimited,
+    ServerError,
+    StorePriceClient,
+    ValidationError,
+)
 from client.cli import main
 from client.deals import parse_basket
 from client.web import create_web_app
@@ -53,7 +62,7 @@ class Server:
         """A new key straight from the key service (the admin CLI does the same)."""
         options.setdefault("scopes", ["read"])
         with self.app.app_context():
-            _, full_key = keys.create_key(options.pop("name", "client test"), **options)
+            _, full_key = lifecycle.create_key(options.pop("name", "client test"), **options)
         return full_key
 
 
@@ -161,7 +170,7 @@ def test_listings(api_server):
 def test_rotated_key_is_noticed(api_server, tmp_path):
     old_key = api_server.key()
     with api_server.app.app_context():
-        keys.rotate_key(old_key.split("_")[1], "1h")
+        lifecycle.rotate_key(old_key.split("_")[1], "1h")
     with sdk(api_server, old_key) as api:
         api.whoami()  # still works during the grace period...
         assert api.sunset and api.sunset.endswith(" GMT")  # ...and the client knows until when

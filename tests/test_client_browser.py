@@ -18,9 +18,10 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the playwright package is not installed "
                                       "(pip install playwright)")
 
-from client.web import create_web_app  # noqa: E402
 # api_server is a pytest fixture: importing it makes it available in this module.
 from test_client import api_server, sdk, serve  # noqa: E402,F401
+
+from client.web import create_web_app  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",

@@ -5,13 +5,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
-from app import keys
-from app.extensions import db
-from app.models import Usage
-from conftest import (TEST_DATABASE_URL, TEST_REDIS_URL, fresh_window, key_id, make_app,
-                      quota_used)
+from conftest import (
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    fresh_window,
+    key_id,
+    make_app,
+    quota_used,
+)
 from servers import Gunicorn
+
+from app.extensions import db
+from app.keys import lifecycle
+from app.keys.models import Usage
 
 BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
 BACKENDS.append(pytest.param("postgres", id="postgres+redis", marks=pytest.mark.skipif(
@@ -37,7 +43,7 @@ def backend(request, tmp_path):
 
 def new_key(app, **options):
     with app.app_context():
-        return keys.create_key("load test", scopes=["read", "admin"], **options)[1]
+        return lifecycle.create_key("load test", scopes=["read", "admin"], **options)[1]
 
 
 def parallel_get(url, key, count, threads=24):

@@ -1,6 +1,5 @@
 """One error shape for everything, and no bad input ever produces a 5xx."""
 import pytest
-
 from conftest import make_app
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}

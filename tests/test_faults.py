@@ -5,7 +5,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import TEST_DATABASE_URL, make_app
 
 
@@ -14,9 +13,9 @@ def test_limiter_storage_down_follows_the_configured_mode(tmp_path, mode, status
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}",
                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens there
                    RATELIMIT_FAILURE_MODE=mode)
-    from app import keys
+    from app.keys import lifecycle
     with app.app_context():
-        _, key = keys.create_key("x")
+        _, key = lifecycle.create_key("x")
     with caplog.at_level(logging.WARNING, logger="storeprice"):
         response = app.test_client().get("/v1/key", headers={"X-API-Key": key})
     assert response.status_code == status
@@ -35,9 +34,9 @@ def test_limiter_storage_that_stops_answering_times_out_into_the_failure_mode(tm
     silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody answers
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}",
                    RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
-    from app import keys
+    from app.keys import lifecycle
     with app.app_context():
-        _, key = keys.create_key("x")
+        _, key = lifecycle.create_key("x")
     answers = []
     caller = threading.Thread(target=lambda: answers.append(
         app.test_client().get("/v1/key", headers={"X-API-Key": key})), daemon=True)
@@ -108,9 +107,9 @@ def test_database_outage_is_503_and_recovers_without_restart():
     url = make_url(TEST_DATABASE_URL)
     relay = TcpRelay(url.port or 5432)
     app = make_app(url.set(host="127.0.0.1", port=relay.port).render_as_string(False))
-    from app import keys
+    from app.keys import lifecycle
     with app.app_context():
-        _, key = keys.create_key("x")
+        _, key = lifecycle.create_key("x")
     client = app.test_client()
     headers = {"X-API-Key": key}
     assert client.get("/v1/key", headers=headers).status_code == 200

@@ -21,17 +21,19 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from conftest import key_id
+from fuzz_support import LoggedError, openapi_document, steer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import event
 
 from app.extensions import db
-from conftest import key_id
-from fuzz_support import LoggedError, openapi_document, steer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]

@@ -1,0 +1,155 @@
+"""``flask --app wsgi keys ...``: the key lifecycle. The same service (lifecycle.py) and the
+same schemas (schemas.py) as the admin API."""
+import json
+import sys
+
+import click
+import marshmallow as ma
+
+from .. import lifecycle as key_service
+from ..schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema, RotateArgs
+from . import CommandGroup, fail
+
+keys_cli = CommandGroup("keys", help="Create and manage API keys.")
+
+
+def key_options(create: bool):
+    """The options shared by `keys create` and `keys update`."""
+    def decorate(command):
+        options = [
+            click.option("--name", required=create, help="The calling application."),
+            click.option("--owner", help="The organisation that owns the application."),
+            click.option("--plan", help="Billing plan: free, partner, enterprise."),
+            click.option("--scopes", help="Comma-separated: read,write,admin."),
+            click.option("--countries", help='Comma-separated ISO codes, or "all".'),
+            click.option("--categories", help='Comma-separated categories, or "all".'),
+            click.option("--daily-limit", type=int, help="Calls per UTC day."),
+            click.option("--rate-limit", help='Per-minute limit, e.g. "60/minute".'),
+            click.option("--expires-in", help='Lifetime from now: 30d, 12h; "never".'),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+def load_options(schema, options: dict) -> dict:
+    given = {name: value for name, value in options.items() if value is not None}
+    for field in ("countries", "categories"):
+        if given.get(field) == "all":
+            given[field] = None
+    if given.get("expires_in") == "never":
+        given["expires_in"] = None
+    try:
+        return schema.load(given)
+    except ma.ValidationError as error:
+        fail(f"invalid options: {json.dumps(error.messages)}", code=2)
+
+
+def show(key, as_json: bool, schema=KeySchema):
+    data = schema().dump(key)
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for field, value in data.items():
+        click.echo(f"{field:>20}: {value}")
+
+
+@keys_cli.command("create")
+@key_options(create=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, with the key.")
+def create(as_json, **options):
+    """Create a key and print it once."""
+    key, full_key = key_service.create_key(**load_options(KeyCreate(), options))
+    key.key = full_key
+    show(key, as_json, NewKeySchema)
+    if not as_json:
+        click.echo("\nStore the key now: it is shown only this once.", err=True)
+
+
+@keys_cli.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_(as_json):
+    """List keys (never their secrets)."""
+    page = key_service.list_keys(per_page=10000)
+    rows = KeySchema(many=True).dump(page["data"])
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}  {row['status']:<8} {','.join(row['scopes']):<16} "
+                   f"{row['name']} ({row['owner'] or '-'})")
+
+
+@keys_cli.command("show")
+@click.argument("key_id")
+@click.option("--json", "as_json", is_flag=True)
+def show_(key_id, as_json):
+    """Show one key."""
+    show(key_service.get_key(key_id), as_json)
+
+
+@keys_cli.command("update")
+@click.argument("key_id")
+@key_options(create=False)
+@click.option("--json", "as_json", is_flag=True)
+def update(key_id, as_json, **options):
+    """Change restrictions, limits or expiry."""
+    show(key_service.update_key(key_id, load_options(KeyChanges(), options)), as_json)
+
+
+@keys_cli.command("rotate")
+@click.argument("key_id")
+@click.option("--grace", help="How long the old secret keeps working, e.g. 24h.")
+@click.option("--json", "as_json", is_flag=True)
+def rotate(key_id, grace, as_json):
+    """Issue a new secret; the old one works for the grace period."""
+    grace = load_options(RotateArgs(), {"grace": grace}).get("grace")
+    key, full_key = key_service.rotate_key(key_id, grace)
+    key.key = full_key
+    show(key, as_json, NewKeySchema)
+
+
+@keys_cli.command("revoke")
+@click.argument("key_id")
+def revoke(key_id):
+    """Revoke a key, effective on the next request in every worker."""
+    key_service.revoke_key(key_id)
+    click.echo(f"revoked {key_id}")
+
+
+@keys_cli.command("delete")
+@click.argument("key_id")
+def delete(key_id):
+    """Delete a key (usage history is kept for billing)."""
+    key_service.delete_key(key_id)
+    click.echo(f"deleted {key_id}")
+
+
+@keys_cli.command("prune")
+@click.option("--unused-days", type=click.IntRange(min=1), required=True)
+def prune(unused_days):
+    """Delete keys unused for N days."""
+    deleted = key_service.prune_keys(unused_days)
+    click.echo(f"deleted {len(deleted)} key(s) unused for {unused_days} days"
+               + (": " + ", ".join(deleted) if deleted else ""))
+
+
+@keys_cli.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def scan(paths):
+    """Find API keys in files; exit 1 if any is live (use as a pre-commit hook)."""
+    findings = key_service.scan_paths(list(paths))
+    for finding in findings:
+        click.echo(f"{finding['file']}:{finding['line']}: key {finding['key_id']} "
+                   f"({finding['status']})")
+    live = [f for f in findings if f["status"] == "live"]
+    click.echo(f"{len(findings)} key(s) found, {len(live)} live.", err=True)
+    sys.exit(1 if live else 0)
+
+
+@keys_cli.command("demo")
+def demo():
+    """Re-issue the demo keys (new secrets) and print them."""
+    from seed.demo_keys import issue_demo_keys, print_demo_keys
+    print_demo_keys(issue_demo_keys())

@@ -1,0 +1,39 @@
+"""``flask --app wsgi usage ...``: billing reports and anomaly flags."""
+from datetime import timedelta
+
+import click
+
+from ...clock import now
+from .. import anomalies as anomaly_service
+from .. import usage as usage_service
+from . import CommandGroup
+
+usage_cli = CommandGroup("usage", help="Usage reports and anomaly flags.")
+
+
+@usage_cli.command("report")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--csv", "as_csv", is_flag=True, help="Per key/day/endpoint rows as CSV.")
+def report(start, end, as_csv):
+    """Usage per key and day, and the billing summary by plan."""
+    end = end.date() if end else now().date()
+    start = start.date() if start else end - timedelta(days=29)
+    if as_csv:
+        click.echo(usage_service.as_csv(usage_service.daily_usage(start, end)), nl=False)
+        return
+    click.echo(f"Billing summary {start} .. {end}")
+    click.echo(f"{'key':<10} {'plan':<10} {'calls':>8} {'units':>8} {'amount':>10}  name")
+    for row in usage_service.billing_summary(start, end):
+        click.echo(f"{row['key_id']:<10} {row['plan']:<10} {row['calls']:>8} {row['units']:>8} "
+                   f"{'$' + row['amount_usd']:>10}  {row['name'] or '(deleted)'}")
+
+
+@usage_cli.command("anomalies")
+def anomalies():
+    """Keys behaving unusually this hour, each flag explained."""
+    flags = anomaly_service.anomalies()
+    for flag in flags:
+        click.echo(f"{flag['key_id']}  {flag['flag']}: {flag['explanation']}")
+    if not flags:
+        click.echo("No anomalies this hour.")

@@ -1,0 +1,152 @@
+"""Step 4 of the pipeline: how much a key may do.
+
+- The **per-minute rate limit** (the key's ``rate_limit``, e.g. "60/minute") is a
+  clock-aligned fixed window counted in flask-limiter's storage, so it is shared by every
+  worker that points RATELIMIT_STORAGE_URI at the same Redis.
+- The **daily limit** is one atomic, conditional increment in the database:
+  ``INSERT ... ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used``.
+  No read-then-write, no process memory: exact across workers, hosts and restarts.
+  The admitted call is billed in the same transaction (see metering.py).
+Both run only after the key check, so nobody can spend another key's budget."""
+import logging
+import math
+import time
+from functools import lru_cache
+from typing import NamedTuple
+
+from flask import current_app, g
+from limits import parse
+from limits.storage import MemoryStorage
+from sqlalchemy import Date, bindparam, text
+
+from ..clock import now, seconds_until_next_utc_day
+from ..errors import Problem
+from ..extensions import limiter, request_connection
+from .metering import record_admitted_call
+
+log = logging.getLogger("storeprice")
+DAY = 86400
+
+
+class Window(NamedTuple):
+    """One limit as the RateLimit headers describe it."""
+    quota: int      # calls allowed per window
+    seconds: int    # window length
+    remaining: int  # calls left in this window
+    resets_in: int  # seconds until it resets
+
+
+@lru_cache(maxsize=1)
+def _fallback_storage():
+    """Per-process memory, created only if fail-open mode is ever needed."""
+    return MemoryStorage()
+
+
+@lru_cache(maxsize=256)
+def parse_rate(rate: str):
+    """ "60/minute" -> a limits RateLimitItem (parsing is pure, so caching it is safe)."""
+    return parse(rate)
+
+
+def enforce_limits(caller) -> None:
+    """Minute window first: a call it refuses must not use up the daily quota."""
+    rate = parse_rate(caller.rate_limit)
+    used, resets_in = count_in_window(rate, "key", caller.id)
+    g.minute_window = Window(rate.amount, rate.get_expiry(), max(0, rate.amount - used),
+                             resets_in)
+    if used > rate.amount:
+        raise Problem(429, "rate-limited",
+                      f"Rate limit of {caller.rate_limit} exceeded for this key.",
+                      {"Retry-After": str(resets_in)},
+                      key_id=caller.id, retry_after=resets_in)
+
+    moment = now()
+    connection = request_connection()
+    used = connection.execute(COUNT_ONE_CALL, {"key_id": caller.id, "day": moment.date(),
+                                               "daily_limit": caller.daily_limit}).scalar()
+    if used is not None:
+        # Bill the admitted call in the same transaction that counted it, so the quota and
+        # the usage report can never disagree (metering.py corrects it after the handler).
+        record_admitted_call(connection, caller, moment)
+    connection.commit()
+    reset = seconds_until_next_utc_day(moment)
+    remaining = caller.daily_limit - used if used is not None else 0
+    g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
+    if used is None:
+        raise Problem(429, "quota-exceeded",
+                      f"Daily limit of {caller.daily_limit} calls used up; it resets at "
+                      f"00:00 UTC.", {"Retry-After": str(reset)},
+                      key_id=caller.id, retry_after=reset)
+
+
+# The whole daily limit in one statement, the same on SQLite and PostgreSQL. The database
+# serialises concurrent upserts of the same row, so two workers can never both take the
+# last call; when the WHERE fails, no row is returned and nothing is written.
+COUNT_ONE_CALL = text("""
+    INSERT INTO daily_quota (key_id, day, used) VALUES (:key_id, :day, 1)
+    ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
+    WHERE daily_quota.used < :daily_limit
+    RETURNING used
+""").bindparams(bindparam("day", type_=Date()))
+
+
+def rate_limit_headers() -> dict:
+    """IETF httpapi ratelimit-headers draft: RateLimit-Policy and RateLimit."""
+    windows = {name: g.get(attr) for name, attr in
+               (("daily", "daily_window"), ("minute", "minute_window")) if g.get(attr)}
+    if not windows:
+        return {}
+    return {
+        "RateLimit-Policy": ", ".join(f'"{name}";q={w.quota};w={w.seconds}'
+                                      for name, w in windows.items()),
+        "RateLimit": ", ".join(f'"{name}";r={w.remaining};t={w.resets_in}'
+                               for name, w in windows.items()),
+    }
+
+
+# --- failed authentication, limited per client IP -----------------------------------
+
+def auth_failure(client_ip: str, problem: Problem) -> Problem:
+    """Count a failed authentication from this address. Within the budget the caller gets
+    the 401 it earned; beyond it, a 429 that says only "slow down" and when to come back.
+    A valid key is never refused because someone else at the same address (a NAT, a
+    proxy) keeps failing; guessing a key is hopeless anyway at ~190 random bits."""
+    rate = parse_rate(current_app.config["AUTH_FAILURE_LIMIT"])
+    failures, resets_in = count_in_window(rate, "auth-failures", client_ip)
+    if failures <= rate.amount:
+        return problem
+    return Problem(429, "rate-limited", "Too many failed authentications from this "
+                   "address; slow down.", {"Retry-After": str(resets_in)},
+                   retry_after=resets_in)
+
+
+# --- the shared counters, with the configured failure mode ---------------------------
+
+def count_in_window(rate, *identifiers) -> tuple[int, int]:
+    """Count one call in the current window of ``rate``; return (calls in this window,
+    seconds until it resets).
+
+    Windows are aligned to the clock ("60/minute" counts 12:03:00-12:03:59), so the reset
+    time is arithmetic and the whole check is one atomic INCR in flask-limiter's storage:
+    one Redis round trip per call. The key expires with its window."""
+    length = rate.get_expiry()
+    moment = time.time()  # limiter windows are in epoch seconds, not the app clock
+    window = int(moment // length)
+    key = rate.key_for(*identifiers, str(window))
+    return _increment(key, length), max(1, math.ceil((window + 1) * length - moment))
+
+
+def _increment(key: str, expiry: int) -> int:
+    """Atomic INCR in flask-limiter's storage; if it (Redis) is down, fail closed with 503
+    or, when RATELIMIT_FAILURE_MODE=open, fall back to per-process memory with a warning."""
+    try:
+        return limiter.storage.incr(key, expiry)
+    except Exception as error:  # redis raises its own ConnectionError/TimeoutError types
+        if current_app.config["RATELIMIT_FAILURE_MODE"] == "open":
+            log.warning("rate-limit storage unreachable (%s); failing open to memory",
+                        error.__class__.__name__)
+            return _fallback_storage().incr(key, expiry)
+        log.error("rate-limit storage unreachable (%s); failing closed",
+                  error.__class__.__name__)
+        raise Problem(503, "unavailable", "Rate limiting is temporarily unavailable; try "
+                      "again shortly.", {"Retry-After": "5"}) from None

@@ -1,0 +1,59 @@
+"""The request path of every keyed call, in one place:
+
+    request → key check → scope → restrictions → limits → handler → metering → response
+
+Each step lives in its own module; this file only puts them in order. Every endpoint is
+keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
+left open by accident (tests/keys/test_check.py walks the url_map to prove it)."""
+import re
+import time
+import uuid
+
+from flask import current_app, g, request
+
+from ..extensions import close_request_connection
+from .check import authenticate, deprecation_headers
+from .limits import enforce_limits, rate_limit_headers
+from .metering import log_request, meter
+from .restrictions import Restrictions
+from .scope import require_scope, required_scope
+
+# The OpenAPI document and the docs page are public wherever the key layer is used.
+ALWAYS_PUBLIC = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"})
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def before_request():
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    if request.endpoint is None or request.endpoint in public_endpoints():
+        return  # unknown routes fall through to a 404/405 problem; public ones need no key
+
+    caller = authenticate()                      # key check        (check.py)
+    require_scope(caller, required_scope())      # scope            (scope.py)
+    g.restrictions = Restrictions.of(caller)     # restrictions     (restrictions.py)
+    enforce_limits(caller)                       # limits           (limits.py)
+    # ... then the handler runs, using g.restrictions for every query it makes.
+
+
+def after_request(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    caller = g.get("caller")
+    if caller is not None:
+        response.headers.extend(rate_limit_headers())
+        response.headers.extend(deprecation_headers(caller))
+        meter(caller, response)                  # metering         (metering.py)
+    log_request(response)
+    return response
+
+
+def public_endpoints() -> frozenset[str]:
+    return current_app.extensions["api_keys"]["public"]
+
+
+def init_app(app, public=()):
+    app.extensions["api_keys"] = {"public": ALWAYS_PUBLIC | frozenset(public)}
+    app.before_request(before_request)
+    app.after_request(after_request)
+    app.teardown_request(close_request_connection)

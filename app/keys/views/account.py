@@ -1,0 +1,64 @@
+"""Self-service for the calling key: what it may do and what it has used (any scope)."""
+from datetime import timedelta
+from types import SimpleNamespace
+
+import marshmallow as ma
+from flask import g
+from flask_smorest import Blueprint
+
+from ...clock import now
+from ...schemas import StrictSchema
+from .. import usage
+from ..openapi import keyed_operation
+from ..schemas import CallerKeySchema
+from ..scope import requires
+
+blp = Blueprint("account", __name__, url_prefix="/v1", description="The calling key")
+
+
+class UsageArgs(StrictSchema):
+    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366))
+
+
+class UsageRow(ma.Schema):
+    day = ma.fields.String()
+    endpoint = ma.fields.String()
+    calls = ma.fields.Integer()
+    units = ma.fields.Integer()
+    status_2xx = ma.fields.Integer()
+    status_3xx = ma.fields.Integer()
+    status_4xx = ma.fields.Integer()
+    status_5xx = ma.fields.Integer()
+    status_403 = ma.fields.Integer()
+    status_429 = ma.fields.Integer()
+
+
+class UsageAnswer(ma.Schema):
+    key_id = ma.fields.String()
+    days = ma.fields.Integer()
+    data = ma.fields.List(ma.fields.Nested(UsageRow))
+
+
+@blp.route("/key")
+@blp.response(200, CallerKeySchema)
+@keyed_operation(blp)
+@requires("any")
+def show_key():
+    """The calling key: scopes, restrictions, limits, expiry and today's usage."""
+    daily = g.daily_window  # what the limit step just counted
+    today = {"day": now().date(), "used": daily.quota - daily.remaining,
+             "remaining": daily.remaining, "resets_in": daily.resets_in}
+    # The row the key check already read, plus today's count: no second query.
+    return SimpleNamespace(**g.key_row._mapping, today=today)
+
+
+@blp.route("/usage")
+@blp.arguments(UsageArgs, location="query")
+@blp.response(200, UsageAnswer)
+@keyed_operation(blp, 422)
+@requires("any")
+def show_usage(args):
+    """The calling key's usage per UTC day and endpoint."""
+    today = now().date()
+    rows = usage.daily_usage(today - timedelta(days=args["days"] - 1), today, g.caller.id)
+    return {"key_id": g.caller.id, "days": args["days"], "data": rows}

@@ -1,0 +1,23 @@
+"""The marketplace: the API the keys protect. Catalogue (countries, chains, items, stores,
+prices), catalogue writes, and the cheapest-stores query with its pure engine.
+
+    models.py           countries, categories, chains, items, stores, prices
+    money.py            integer minor units <-> decimal strings (pure)
+    basket.py           the cheapest-stores engine (pure)
+    catalogue.py        reads, narrowed by the key's restrictions
+    writes.py           price, item and store writes, all or nothing
+    cheapest.py         the core query: database in, engine, answer out
+    schemas.py, cheapest_schemas.py   input and output
+    views/              the HTTP endpoints
+    cli.py              flask seed
+
+It uses the key layer (``app.keys``) only through its public face: ``@requires`` for the
+scope, ``current_restrictions()`` for what the key may see."""
+
+
+def init_app(app, api):
+    from .views import catalogue, cheapest, writes
+    for module in (catalogue, writes, cheapest):
+        api.register_blueprint(module.blp)
+    from .cli import seed_command
+    app.cli.add_command(seed_command)

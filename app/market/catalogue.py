@@ -1,0 +1,115 @@
+"""Catalogue queries. Every query goes through the caller's Restrictions: explicit filters
+outside them are refused (403), everything else is narrowed to what the key may see."""
+from sqlalchemy import func, select
+
+from ..errors import Problem
+from ..extensions import db
+from ..keys.restrictions import Restrictions
+from .models import Country, Item, Price, Store
+from .money import format_money
+
+
+def page_of(stmt, page: int, per_page: int, order_by) -> dict:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.execute(stmt.order_by(*order_by).limit(per_page)
+                              .offset((page - 1) * per_page))
+    return {"data": rows, "page": page, "per_page": per_page, "total": total}
+
+
+def list_items(rules: Restrictions, page, per_page, q=None, category=None) -> dict:
+    if category:
+        rules.check(categories=[category])
+    stmt = rules.narrow(select(Item), category=Item.category)
+    if category:
+        stmt = stmt.where(Item.category == category)
+    if q:
+        stmt = stmt.where(Item.name.icontains(q, autoescape=True)
+                           | Item.slug.icontains(q, autoescape=True))
+    result = page_of(stmt, page, per_page, [Item.slug])
+    return {**result, "data": result["data"].scalars().all()}
+
+
+def list_stores(rules: Restrictions, page, per_page, country=None) -> dict:
+    if country:
+        rules.check(countries=[country])
+    stmt = rules.narrow(select(Store), country=Store.country)
+    if country:
+        stmt = stmt.where(Store.country == country)
+    result = page_of(stmt, page, per_page, [Store.slug])
+    return {**result, "data": result["data"].scalars().all()}
+
+
+def narrow_prices(rules: Restrictions, stmt):
+    """For statements that join Price with Store and Item: what the key may see."""
+    return rules.narrow(stmt, country=Store.country, category=Item.category)
+
+
+def price_rows():
+    """Prices with what a client needs to read them: slugs, currency and digits."""
+    return (select(Price.amount, Price.regular_amount, Price.promo_ends, Price.updated_at,
+                   Store.slug.label("store"), Item.slug.label("item"),
+                   Country.currency, Country.minor_digits)
+            .join(Store, Price.store_id == Store.id).join(Item, Price.item_id == Item.id)
+            .join(Country, Store.country == Country.code))
+
+
+def list_prices(rules: Restrictions, page, per_page, item=None, store=None, country=None):
+    # Collect every explicit filter first, so a 403 names all violations at once.
+    countries = [country] if country else []
+    categories = [get_item(item).category] if item else []
+    if store:
+        countries.append(get_store(store).country)
+    rules.check(countries, categories)
+    stmt = narrow_prices(rules, price_rows())
+    if item:
+        stmt = stmt.where(Item.slug == item)
+    if store:
+        stmt = stmt.where(Store.slug == store)
+    if country:
+        stmt = stmt.where(Store.country == country)
+    result = page_of(stmt, page, per_page, [Store.slug, Item.slug])
+    return {**result, "data": [price_dict(row) for row in result["data"]]}
+
+
+def list_deals(rules: Restrictions, today, page, per_page, country=None, category=None):
+    """Today's promotions, biggest relative saving first (currencies differ, so percent)."""
+    rules.check(countries=[country] if country else [], categories=[category] if category else [])
+    saving = (Price.regular_amount - Price.amount) * 1.0 / Price.regular_amount
+    stmt = narrow_prices(rules, price_rows().where(Price.regular_amount.is_not(None),
+                                                   Price.promo_ends >= today))
+    if country:
+        stmt = stmt.where(Store.country == country)
+    if category:
+        stmt = stmt.where(Item.category == category)
+    result = page_of(stmt, page, per_page, [saving.desc(), Store.slug, Item.slug])
+    return {**result, "data": [deal_dict(row) for row in result["data"]]}
+
+
+def price_dict(row) -> dict:
+    digits = row.minor_digits
+    return {"store": row.store, "item": row.item,
+            "price": format_money(row.amount, digits),
+            "regular_price": (format_money(row.regular_amount, digits)
+                              if row.regular_amount is not None else None),
+            "promo_ends": row.promo_ends, "currency": row.currency,
+            "updated_at": row.updated_at}
+
+
+def deal_dict(row) -> dict:
+    saving = row.regular_amount - row.amount
+    return {**price_dict(row), "saving": format_money(saving, row.minor_digits),
+            "saving_percent": round(100 * saving / row.regular_amount)}
+
+
+def get_item(slug: str) -> Item:
+    item = db.session.scalar(select(Item).where(Item.slug == slug))
+    if item is None:
+        raise Problem(404, "not-found", f"No item with id '{slug}'.")
+    return item
+
+
+def get_store(slug: str) -> Store:
+    store = db.session.scalar(select(Store).where(Store.slug == slug))
+    if store is None:
+        raise Problem(404, "not-found", f"No store with id '{slug}'.")
+    return store

@@ -1,0 +1,99 @@
+"""The core query: where to buy a basket at the lowest price. Database in, database out;
+the optimisation itself is the pure engine in basket.py."""
+from sqlalchemy import bindparam, select
+
+from ..errors import Problem
+from ..extensions import db
+from ..keys.restrictions import Restrictions
+from . import basket
+from .models import Chain, Country, Item, Price, Store
+from .money import format_money
+
+# Built once, on the tables rather than the ORM classes: this query runs on every basket,
+# and plain rows skip the ORM's per-row loading (about 1 ms for ~500 price rows).
+items, stores, prices, chains = (model.__table__ for model in (Item, Store, Price, Chain))
+ITEMS_BY_SLUG = select(items.c.id, items.c.slug, items.c.category) \
+    .where(items.c.slug.in_(bindparam("slugs", expanding=True)))
+STORES_IN_COUNTRY = select(stores.c.id, stores.c.slug, stores.c.name, stores.c.city,
+                           chains.c.name.label("chain")) \
+    .join(chains, stores.c.chain_id == chains.c.id) \
+    .where(stores.c.country == bindparam("country"))
+# The country's stores are read once (above), then only the basket's prices: the index is
+# (item_id, store_id), and ids are mapped to slugs in Python rather than joined per row.
+BASKET_PRICES = select(prices.c.store_id, prices.c.item_id, prices.c.amount,
+                       prices.c.regular_amount, prices.c.promo_ends) \
+    .join(stores, prices.c.store_id == stores.c.id) \
+    .where(prices.c.item_id.in_(bindparam("item_ids", expanding=True)),
+           stores.c.country == bindparam("country"))
+
+
+def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: str | None,
+                    limit: int, max_stores: int) -> dict:
+    code = country or _only_country(rules)
+    found = db.session.execute(ITEMS_BY_SLUG, {"slugs": [slug for slug, _ in lines]}).all()
+    category = {item.slug: item.category for item in found}
+    unknown = [slug for slug, _ in lines if slug not in category]
+    if unknown:
+        raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
+                      unknown=unknown)
+    rules.check(countries=[code], categories=[category[slug] for slug, _ in lines])
+    country = db.session.get(Country, code)
+    if country is None:
+        raise Problem(404, "not-found", f"No stores in country '{code}'.")
+
+    in_country = {store.id: store for store in
+                  db.session.execute(STORES_IN_COUNTRY, {"country": code})}
+    item_slug = {item.id: item.slug for item in found}
+    rows = db.session.execute(BASKET_PRICES, {"item_ids": list(item_slug),
+                                              "country": code}).all()
+    offers = [basket.Offer(in_country[store_id].slug, item_slug[item_id], amount, regular)
+              for store_id, item_id, amount, regular, _ in rows]
+    promo_ends = {(in_country[store_id].slug, item_slug[item_id]): ends
+                  for store_id, item_id, _, _, ends in rows if ends}
+    quantities = dict(lines)
+    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores)
+    by_slug = {store.slug: store for store in in_country.values()}
+    return _present(answer, country, quantities, promo_ends, by_slug)
+
+
+def _only_country(rules: Restrictions) -> str:
+    """country may be left out when the key allows exactly one."""
+    if rules.countries is None or len(rules.countries) != 1:
+        raise Problem(422, "validation-error", "country is required.",
+                      errors={"country": ["Missing data for required field."]})
+    (code,) = rules.countries
+    return code
+
+
+def _present(answer: basket.Answer, country: Country, quantities: dict[str, int],
+             promo_ends: dict, stores: dict) -> dict:
+    """Money as decimal strings, stores with their names, promotions with their end."""
+    def money(amount):
+        return None if amount is None else format_money(amount, country.minor_digits)
+
+    def store_ref(slug):
+        store = stores[slug]
+        return {"id": slug, "name": store.name, "chain": store.chain, "city": store.city}
+
+    return {
+        "country": country.code, "currency": country.currency,
+        "stores": [{
+            "store": store_ref(s.store), "total": money(s.total),
+            "items_found": s.items_found, "missing": s.missing,
+            "lines": [{"item": line.item, "quantity": line.quantity,
+                       "unit_price": money(line.unit_price),
+                       "regular_price": money(line.regular_price),
+                       "promo_ends": promo_ends.get((s.store, line.item)),
+                       "line_total": money(line.line_total)} for line in s.lines],
+        } for s in answer.stores],
+        "per_item": [{"item": b.item, "store": b.store, "unit_price": money(b.unit_price),
+                      "regular_price": money(b.regular_price),
+                      "promo_ends": promo_ends.get((b.store, b.item))}
+                     for b in answer.per_item],
+        "lower_bound": money(sum(b.unit_price * quantities[b.item] for b in answer.per_item)),
+        "plan": None if answer.plan is None else {
+            "max_stores": answer.plan.max_stores, "total": money(answer.plan.total),
+            "exact": answer.plan.exact, "missing": answer.plan.missing,
+            "stores": [{**store_ref(stop.store), "store": stop.store, "items": stop.items,
+                        "subtotal": money(stop.subtotal)} for stop in answer.plan.stores]},
+    }

@@ -1,0 +1,125 @@
+"""Input and output of the cheapest-stores query (DESIGN §4)."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..schemas import StrictSchema
+from .schemas import SLUG, country_field
+
+MAX_BASKET = 100
+
+
+class BasketEntry(fields.Field):
+    """An item id, or {"item": id, "quantity": n}; loads as (id, quantity)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = {"item": value}
+        if not isinstance(value, dict):
+            raise ma.ValidationError('Use an item id or {"item": id, "quantity": n}.')
+        return BASKET_LINE.load(value)
+
+
+class BasketLine(StrictSchema):
+    item = fields.String(required=True, validate=SLUG)
+    quantity = fields.Integer(load_default=1, strict=True,
+                              validate=validate.Range(min=1, max=99))
+
+    @ma.post_load
+    def as_pair(self, data, **_):
+        return data["item"], data["quantity"]
+
+
+BASKET_LINE = BasketLine()  # shared by every entry: building a schema costs more than a load
+
+
+def unique_items(lines):
+    ids = [item for item, _ in lines]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ma.ValidationError(f"Each item may appear once; repeated: {', '.join(duplicates)}. "
+                                 "Use quantity instead.")
+
+
+class CheapestQuery(StrictSchema):
+    items = fields.List(BasketEntry(), required=True, validate=[
+        validate.Length(min=1, max=MAX_BASKET), unique_items],
+        metadata={"description": "1-100 distinct items: an id or {item, quantity (1-99)}"})
+    country = country_field(metadata={"description": "required unless the key allows "
+                                                     "exactly one country"})
+    limit = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=50))
+    max_stores = fields.Integer(load_default=2, strict=True,
+                                validate=validate.Range(min=1, max=3))
+
+
+class CheapestQueryArgs(StrictSchema):
+    """GET form for curl: ?items=a,b,c&country=US (quantities 1)."""
+    items = fields.String(required=True, validate=validate.Length(min=1, max=8200))
+    country = country_field()
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
+    max_stores = fields.Integer(load_default=2, validate=validate.Range(min=1, max=3))
+
+    @ma.post_load
+    def split_items(self, data, **_):
+        lines = [(item.strip(), 1) for item in data["items"].split(",") if item.strip()]
+        errors = CheapestQuery().validate({"items": [i for i, _ in lines]})
+        if errors:
+            raise ma.ValidationError(errors["items"], "items")
+        return {**data, "items": lines}
+
+
+class StoreRef(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    chain = fields.String()
+    city = fields.String()
+
+
+class LineSchema(ma.Schema):
+    item = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.String()
+    regular_price = fields.String(allow_none=True)
+    promo_ends = fields.Date(allow_none=True)
+    line_total = fields.String()
+
+
+class StoreBasketSchema(ma.Schema):
+    store = fields.Nested(StoreRef)
+    total = fields.String()
+    items_found = fields.Integer()
+    missing = fields.List(fields.String())
+    lines = fields.List(fields.Nested(LineSchema))
+
+
+class BestOfferSchema(ma.Schema):
+    item = fields.String()
+    store = fields.String()
+    unit_price = fields.String()
+    regular_price = fields.String(allow_none=True)
+    promo_ends = fields.Date(allow_none=True)
+
+
+class PlanStopSchema(ma.Schema):
+    store = fields.String(metadata={"description": "store id"})
+    name = fields.String()
+    chain = fields.String()
+    city = fields.String()
+    items = fields.List(fields.String())
+    subtotal = fields.String()
+
+
+class PlanSchema(ma.Schema):
+    max_stores = fields.Integer()
+    total = fields.String()
+    exact = fields.Boolean()
+    missing = fields.List(fields.String())
+    stores = fields.List(fields.Nested(PlanStopSchema))
+
+
+class CheapestAnswer(ma.Schema):
+    country = fields.String()
+    currency = fields.String()
+    stores = fields.List(fields.Nested(StoreBasketSchema))
+    per_item = fields.List(fields.Nested(BestOfferSchema))
+    lower_bound = fields.String(metadata={"description": "sum of per_item line totals"})
+    plan = fields.Nested(PlanSchema, allow_none=True)

@@ -1,0 +1,127 @@
+"""Catalogue reads and writes, and the cheapest-stores query, on the small catalogue."""
+from datetime import date, timedelta
+
+import pytest
+from conftest import row_count
+
+
+@pytest.fixture
+def headers(make_key, catalogue):
+    return {"X-API-Key": make_key(scopes=["read", "write"])}
+
+
+def test_items_search_and_pagination(client, headers):
+    page = client.get("/v1/items?per_page=2&page=2", headers=headers).json
+    assert (page["page"], page["per_page"], page["total"]) == (2, 2, 4)
+    assert [item["id"] for item in page["data"]] == ["novel", "tshirt"]
+    found = client.get("/v1/items?q=ILK", headers=headers).json["data"]
+    assert found == [{"id": "milk", "name": "Milk", "category": "dairy", "size": 1.0,
+                      "unit": "l"}]
+    assert client.get("/v1/items?q=%25", headers=headers).json["total"] == 0  # LIKE escaped
+
+
+def test_stores_and_prices_with_currency_minor_digits(client, headers):
+    stores = client.get("/v1/stores?country=JP", headers=headers).json["data"]
+    assert stores == [{"id": "jp-cheapo-1", "name": "Jp Cheapo 1", "chain": "cheapo",
+                       "country": "JP", "city": "Tokyo"}]
+    prices = client.get("/v1/prices?store=jp-cheapo-1", headers=headers).json["data"]
+    assert [(p["item"], p["price"], p["regular_price"], p["currency"]) for p in prices] == \
+        [("bread", "420", "500", "JPY"), ("milk", "180", None, "JPY")]
+
+
+def test_deals_biggest_relative_saving_first(client, headers):
+    deals = client.get("/v1/deals", headers=headers).json["data"]
+    assert [(d["store"], d["item"], d["saving"], d["saving_percent"]) for d in deals] == \
+        [("us-posh-1", "milk", "0.50", 17), ("jp-cheapo-1", "bread", "80", 16)]
+
+
+def test_cheapest_stores_answer(client, headers):
+    response = client.post("/v1/cheapest-stores", headers=headers, json={
+        "items": ["milk", {"item": "bread", "quantity": 2}], "country": "US",
+        "max_stores": 2})
+    assert response.status_code == 200
+    body = response.json
+    assert (body["country"], body["currency"]) == ("US", "USD")
+    assert [(s["store"]["id"], s["total"], s["items_found"], s["missing"])
+            for s in body["stores"]] == [("us-posh-1", "8.47", 2, []),
+                                         ("us-cheapo-1", "8.97", 2, []),
+                                         ("us-cheapo-2", "1.89", 1, ["bread"])]
+    promo_ends = (date.today() + timedelta(days=7)).isoformat()
+    assert body["stores"][0]["lines"] == [
+        {"item": "milk", "quantity": 1, "unit_price": "2.49", "regular_price": "2.99",
+         "promo_ends": promo_ends, "line_total": "2.49"},
+        {"item": "bread", "quantity": 2, "unit_price": "2.99", "regular_price": None,
+         "promo_ends": None, "line_total": "5.98"}]
+    assert [(b["item"], b["store"], b["unit_price"]) for b in body["per_item"]] == \
+        [("milk", "us-cheapo-2", "1.89"), ("bread", "us-posh-1", "2.99")]
+    assert body["lower_bound"] == "7.87"
+    assert body["plan"] == {"max_stores": 2, "total": "7.87", "exact": True, "missing": [],
+                            "stores": [{"store": "us-cheapo-2", "items": ["milk"],
+                                        "subtotal": "1.89", "name": "Us Cheapo 2",
+                                        "chain": "Cheapo", "city": "Denver"},
+                                       {"store": "us-posh-1", "items": ["bread"],
+                                        "subtotal": "5.98", "name": "Us Posh 1",
+                                        "chain": "Posh", "city": "Boston"}]}
+    same = client.get("/v1/cheapest-stores?items=milk,bread&country=US&max_stores=1",
+                      headers=headers).json
+    assert same["plan"] is None and same["stores"][0]["total"] == "5.48"
+
+
+def test_cheapest_in_yen(client, headers):
+    body = client.get("/v1/cheapest-stores?items=milk,bread&country=JP",
+                      headers=headers).json
+    assert body["currency"] == "JPY" and body["stores"][0]["total"] == "600"
+
+
+def test_put_price_creates_then_replaces(app, client, headers):
+    url = "/v1/stores/us-cheapo-2/prices/bread"
+    created = client.put(url, json={"price": "2.50"}, headers=headers)
+    assert created.status_code == 201 and created.json["price"] == "2.50"
+    replaced = client.put(url, json={"price": "2.40", "regular_price": "2.80",
+                                     "promo_ends": "2099-12-31"}, headers=headers)
+    assert replaced.status_code == 200
+    assert (replaced.json["price"], replaced.json["regular_price"],
+            replaced.json["promo_ends"]) == ("2.40", "2.80", "2099-12-31")
+    assert client.put("/v1/stores/jp-cheapo-1/prices/novel", json={"price": "1200"},
+                      headers=headers).json["price"] == "1200"
+    assert client.put("/v1/stores/jp-cheapo-1/prices/novel", json={"price": "12.5"},
+                      headers=headers).status_code == 422  # yen have no decimals
+
+
+def test_batch_is_all_or_nothing(app, client, headers):
+    before = row_count(app, "prices")
+    bad = client.post("/v1/stores/us-cheapo-2/prices", headers=headers, json={"prices": [
+        {"item": "bread", "price": "2.00"}, {"item": "novel", "price": "-1"}]})
+    assert bad.status_code == 422
+    assert bad.json["errors"] == {"prices": {"1": {"price": ["Use a decimal string such "
+                                                            'as "1.99".']}}}
+    unknown = client.post("/v1/stores/us-cheapo-2/prices", headers=headers, json={"prices": [
+        {"item": "bread", "price": "2.00"}, {"item": "caviar", "price": "9.00"}]})
+    assert unknown.status_code == 404 and unknown.json["unknown"] == ["caviar"]
+    assert row_count(app, "prices") == before
+    good = client.post("/v1/stores/us-cheapo-2/prices", headers=headers, json={"prices": [
+        {"item": "bread", "price": "2.00"}, {"item": "novel", "price": "8.00"}]})
+    assert good.status_code == 200 and good.json["total"] == 2
+    assert row_count(app, "prices") == before + 2
+
+
+def test_delete_price(app, client, headers):
+    url = "/v1/stores/us-cheapo-1/prices/milk"
+    assert client.delete(url, headers=headers).status_code == 204
+    assert client.delete(url, headers=headers).status_code == 404
+    assert client.delete("/v1/stores/nowhere/prices/milk", headers=headers).status_code == 404
+
+
+def test_add_items_and_stores(app, client, headers):
+    item = {"id": "croissant", "name": "Croissant", "category": "bakery", "size": 0.07,
+            "unit": "kg"}
+    assert client.post("/v1/items", json=item, headers=headers).json == item
+    assert client.post("/v1/items", json=item, headers=headers).status_code == 409
+    assert client.post("/v1/items", json={**item, "id": "x", "category": "toys"},
+                       headers=headers).json["errors"] == {"category": ["No category 'toys'."]}
+    store = {"id": "us-new-1", "name": "New", "chain": "posh", "country": "US",
+             "city": "Austin"}
+    assert client.post("/v1/stores", json=store, headers=headers).status_code == 201
+    assert client.post("/v1/stores", json={**store, "id": "x2", "chain": "nope"},
+                       headers=headers).status_code == 422
+    assert row_count(app, "stores") == 6 and row_count(app, "items") == 5
