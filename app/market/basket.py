@@ -82,10 +82,15 @@ Vector = Sequence[int]                   # a cost per item, in basket order
 
 
 def cheapest_stores(basket: Basket, offers: Iterable[Offer], *, limit: int = 5,
-                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET) -> Answer:
-    """Best single stores, the cheapest offer of each item, and (max_stores > 1) a plan."""
+                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET,
+                    chains: dict[str, str] | None = None) -> Answer:
+    """Best single stores, the cheapest offer of each item, and (max_stores > 1) a plan.
+
+    `chains` (store -> chain) is optional and changes no answer: the plan search uses
+    it to rule out whole chains at once (see best_plan)."""
     matrix = build_matrix(basket, offers)
-    plan = best_plan(basket, matrix, max_stores, work_budget) if max_stores > 1 else None
+    plan = (best_plan(basket, matrix, max_stores, work_budget, chains) if max_stores > 1
+            else None)
     return Answer(rank_single_stores(basket, matrix, limit), cheapest_per_item(basket, matrix),
                   plan)
 
@@ -163,7 +168,8 @@ def plan_key(cost: int, stores: Iterable[str]) -> tuple:
 
 
 def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
-              work_budget: int = DEFAULT_WORK_BUDGET) -> Plan:
+              work_budget: int = DEFAULT_WORK_BUDGET,
+              chains: dict[str, str] | None = None) -> Plan:
     """The best plan (rules above) with at most `max_stores` stores.
 
     `missing` lists the items the plan does not buy: those offered nowhere, plus, only
@@ -200,51 +206,75 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     # adds stores from position p on saves at most the next few savings in the list, a
     # bound that only gets worse as p grows: once it loses to the best plan, stop.
     work = 0
+    # Stores grouped by chain (each store on its own without `chains`). A group's
+    # envelope, its members' element-wise minimum, saves at least as much as any of
+    # them: when even the envelopes cannot complete a better plan, no member can.
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        groups.setdefault(chains.get(name, name) if chains else name, []).append(j)
+    grouped = len(groups) < len(names)
+    group_of = [0] * len(names)
+    envelopes = []
+    for g, members in enumerate(groups.values()):
+        for j in members:
+            group_of[j] = g
+        envelopes.append([min(column) for column in zip(*(vectors[j] for j in members))])
+
+    def viable_pairs(cur: list[int], size: int) -> list[set[int]]:
+        """For each group g, the groups h such that a store of g and one of h might
+        still complete `cur` into a plan better than the best (by their envelopes)."""
+        nonlocal work
+        work += len(envelopes) * (len(envelopes) + 1) // 2
+        if work > work_budget:
+            raise _OutOfWork
+        lowered = [cheaper(cur, envelope) for envelope in envelopes]
+        viable: list[set[int]] = [set() for _ in envelopes]
+        for g, low in enumerate(lowered):
+            for h in range(g, len(envelopes)):
+                if (sum(cheaper(low, envelopes[h])), size) <= best[:2]:
+                    viable[g].add(h)
+                    viable[h].add(g)
+        return viable
 
     def search(candidates: list[int], savings: list[int], cur: list[int], chosen: list[int],
-               gains: dict[int, int] | None = None) -> None:
+               allowed: set[int] | None = None) -> None:
+        """Extend `chosen` by stores from `candidates` (by savings, biggest first), from
+        the groups in `allowed` only (None: any)."""
         nonlocal best, work
         room, size = max_stores - len(chosen), len(chosen) + 1
         prices = cheaper(cur, guess)      # u, lowered where `chosen` already sells cheaper
         floor = sum(prices)               # what `chosen` costs measured against u
-        total = sum(cur)
+        viable = viable_pairs(cur, size + 1) if room == 2 and grouped else None
         # Stores that are equivalent here, i.e. cost the same once combined with
         # `chosen` (same chain prices, and they differ only in items `chosen` already
         # sells cheaper), lead to plans of equal cost: below the first one expanded,
         # only a lower id can still win the tie-break.
         expanded: dict[tuple[int, ...], str] = {}
-        children, costed = [], {}
         for p, j in enumerate(candidates):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
             if (floor - sum(savings[c] for c in candidates[p:p + room]), size) > best[:2]:
-                break
-            # A store saves at most what it saved against `chosen` minus its last store
-            # (`gains`, when the parent measured them): stores of one chain saving on
-            # the same items as that last store are skipped without costing them.
-            if gains is not None and j in gains and (total - gains[j], size) > best[:2]:
+                return
+            if allowed is not None and group_of[j] not in allowed:
                 continue
             work += 1                         # one store set costed
             if work > work_budget:
                 raise _OutOfWork
             new = cheaper(cur, vectors[j])
             cost = sum(new)
-            costed[j] = total - cost
             if cost <= best[0]:
                 best = min(best, plan_key(cost, [names[c] for c in chosen + [j]]))
-            if room > 1 and expanded.setdefault(tuple(new), names[j]) >= names[j]:
+            partners = viable[group_of[j]] if viable is not None else None
+            if room > 1 and partners != set() and \
+                    expanded.setdefault(tuple(new), names[j]) >= names[j]:
                 expanded[tuple(new)] = names[j]
-                children.append((p, j, new))
-        # Children after the whole loop, so that a leaf knows every sibling's gain.
-        child_gains = costed if room == 2 else None
-        for p, j, new in children:
-            rest, rest_savings = candidates[p + 1:], savings
-            if room > 2:
-                # The rest will branch again: re-measure their savings against the
-                # prices `chosen` + j reach, so that two stores saving on the same
-                # items (the same chain's prices) are not both counted in full.
-                rest_savings = resaved(savings, rest, prices, vectors[j], vectors)
-                rest.sort(key=lambda c: (-rest_savings[c], names[c]))
-            search(rest, rest_savings, new, chosen + [j], child_gains)
+                rest, rest_savings = candidates[p + 1:], savings
+                if room > 2:
+                    # The rest will branch again: re-measure their savings against the
+                    # prices `chosen` + j reach, so that two stores saving on the same
+                    # items (the same chain's prices) are not both counted in full.
+                    rest_savings = resaved(savings, rest, prices, vectors[j], vectors)
+                    rest.sort(key=lambda c: (-rest_savings[c], names[c]))
+                search(rest, rest_savings, new, chosen + [j], partners)
 
     order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
     try:

@@ -70,7 +70,9 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     promo_ends = {(in_reach[store_id].slug, item_slug[item_id]): ends
                   for store_id, item_id, _, _, ends in rows if ends}
     quantities = dict(lines)
-    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores)
+    chain_of = {store.slug: store.chain for store in in_reach.values()}
+    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,
+                                    chains=chain_of)
     by_slug = {store.slug: store for store in in_reach.values()}
     result = _present(answer, country, quantities, promo_ends, by_slug, distance)
     if near is not None and not in_reach:
