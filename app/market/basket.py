@@ -224,16 +224,22 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         """For each group g, the groups h such that a store of g and one of h might
         still complete `cur` into a plan better than the best (by their envelopes)."""
         nonlocal work
-        work += len(envelopes) * (len(envelopes) + 1) // 2
-        if work > work_budget:
-            raise _OutOfWork
         lowered = [cheaper(cur, envelope) for envelope in envelopes]
+        total = sum(cur)
+        costs = [sum(low) for low in lowered]
         viable: list[set[int]] = [set() for _ in envelopes]
         for g, low in enumerate(lowered):
             for h in range(g, len(envelopes)):
+                # h saves at most what it saves on its own: a cheap first test.
+                if (costs[g] - (total - costs[h]), size) > best[:2]:
+                    continue
+                work += 1
                 if (sum(cheaper(low, envelopes[h])), size) <= best[:2]:
                     viable[g].add(h)
                     viable[h].add(g)
+        work += len(envelopes)
+        if work > work_budget:
+            raise _OutOfWork
         return viable
 
     def search(candidates: list[int], savings: list[int], cur: list[int], chosen: list[int],
