@@ -17,6 +17,7 @@ from ..errors import Problem
 from ..extensions import db
 from . import audit
 from . import format as keyformat
+from .binding import parse_networks
 from .models import ApiKey, Plan
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -85,10 +86,12 @@ def _apply(key: ApiKey, changes: dict) -> None:
             setattr(key, field, changes[field])
     if "scopes" in changes:
         key.scopes = ",".join(sorted(set(changes["scopes"])))
+    if changes.get("allowed_ips"):  # stored in canonical form: 192.0.2.1 -> 192.0.2.1/32
+        changes = {**changes, "allowed_ips": map(str, parse_networks(changes["allowed_ips"]))}
     for field in ("countries", "categories", "allowed_ips"):
         if field in changes:
-            values = changes[field]
-            setattr(key, field, ",".join(sorted(set(values))) if values else None)
+            values = changes[field] and set(changes[field])
+            setattr(key, field, ",".join(sorted(values)) if values else None)
     if "expires_in" in changes:
         ttl = changes["expires_in"]
         key.expires_at = now() + parse_duration(ttl) if ttl else None

@@ -3,6 +3,7 @@ The same services (plans.py, audit.py) and schemas as the admin API."""
 import json
 
 import click
+from flask.cli import with_appcontext
 
 from .. import audit as audit_service
 from .. import plans as plan_service
@@ -73,12 +74,13 @@ def delete(plan_id):
     click.echo(f"deleted plan {plan_id}")
 
 
-@click.command("audit", cls=click.Command)
+@click.command("audit")
 @click.option("--target", help="A key's or plan's id.")
 @click.option("--action", help="e.g. key.rotate, plan.update.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="A UTC day.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@with_appcontext
 def audit_command(target, action, since, limit, as_json):
     """The audit trail of key and plan changes, newest first."""
     page = audit_service.list_events(target=target, action=action,
