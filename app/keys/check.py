@@ -2,7 +2,8 @@
 
 A key in the URL is refused; a missing, malformed or unknown key is a 401; only once the
 secret has verified does the answer say *why* a real key is refused (revoked, expired,
-not yet valid). The verified key becomes a ``Caller`` that later steps read."""
+not yet valid). The verified key, with its plan's limits read in the same query, becomes
+a ``Caller`` that later steps read (server binding, scope, restrictions, limits)."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 

@@ -116,7 +116,8 @@ def update_key(key_id: str, changes: dict) -> ApiKey:
     key = get_key(key_id)
     before = snapshot(key)
     _apply(key, changes)
-    audit.record("key.update", key.id, audit.diff(before, snapshot(key)))
+    if changed := audit.diff(before, snapshot(key)):  # nothing changed: nothing to record
+        audit.record("key.update", key.id, changed)
     db.session.commit()
     return key
 

@@ -82,7 +82,8 @@ def update_plan(plan_id: str, changes: dict) -> Plan:
     before = snapshot(plan)
     for field, value in changes.items():
         setattr(plan, field, value)
-    audit.record("plan.update", plan.id, audit.diff(before, snapshot(plan)))
+    if changed := audit.diff(before, snapshot(plan)):  # nothing changed: nothing to record
+        audit.record("plan.update", plan.id, changed)
     db.session.commit()
     return plan
 

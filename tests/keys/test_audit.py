@@ -184,3 +184,13 @@ def assert_no_secrets(app, full_keys):
     for digest in hashes:
         assert digest.hex() not in dumped and repr(digest) not in dumped
     assert "secret" not in dumped and "hash" not in dumped
+
+
+def test_an_update_that_changes_nothing_records_nothing(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    kid = key_id(make_key(name="x", countries=["US"]))
+    before = row_count(app, "audit_events")
+    assert client.patch(f"/v1/admin/keys/{kid}", headers=admin,
+                        json={"countries": ["US"], "name": "x"}).status_code == 200
+    assert client.patch("/v1/admin/plans/pro", headers=admin, json={}).status_code == 200
+    assert row_count(app, "audit_events") == before
