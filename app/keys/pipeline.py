@@ -1,6 +1,7 @@
 """The request path of every keyed call, in one place:
 
-    request → key check → server binding → scope → restrictions → limits → handler → metering → response
+    request → key check → server binding → scope → restrictions → limits → handler
+            → metering → response
 
 Each step lives in its own module; this file only puts them in order. Every endpoint is
 keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
