@@ -3,33 +3,42 @@
 from datetime import timedelta
 
 import click
-from sqlalchemy import delete
+from sqlalchemy import select
 
 from app.clock import now
 from app.extensions import db
-from app.keys import lifecycle
+from app.keys import audit, lifecycle
 from app.keys.models import ApiKey
 
 DEMO_OWNER = "Store Price demo"
 GROCERIES = "dairy,produce,bakery,meat,pantry,beverages,frozen,household"
 
 DEMO_KEYS = [
-    ("grocery-app", "read-only, US groceries: the client's key (STOREPRICE_API_KEY)",
-     dict(scopes=["read"], countries=["US"], categories=GROCERIES.split(","), plan="partner")),
-    ("partner-write", "read + write prices and stores in US and CA",
-     dict(scopes=["read", "write"], countries=["US", "CA"], plan="partner")),
-    ("admin", "admin: manage keys and see all usage (plus read and write)",
-     dict(scopes=["read", "write", "admin"], plan="internal")),
+    ("grocery-app", "read-only, US groceries, plan starter: the client's key "
+     "(STOREPRICE_API_KEY)",
+     dict(scopes=["read"], countries=["US"], categories=GROCERIES.split(","), plan="starter")),
+    ("partner-write", "read + write prices and stores in US and CA, plan pro",
+     dict(scopes=["read", "write"], countries=["US", "CA"], plan="pro")),
+    ("admin", "admin: manage keys and plans, see all usage and the audit trail",
+     dict(scopes=["read", "write", "admin"], plan="free")),
     ("expired", "already expired: every call gets 401 expired-key",
      dict(scopes=["read"])),
-    ("tiny-quota", "daily limit of 5 calls: the 6th call today gets 429",
+    ("tiny-quota", "daily limit of 5 calls (overrides plan free): the 6th call today "
+     "gets 429",
      dict(scopes=["read"], daily_limit=5)),
+    ("bound", "bound to 203.0.113.0/24 (allowed_ips): from here every call gets 403 "
+     "ip-not-allowed",
+     dict(scopes=["read"], allowed_ips=["203.0.113.0/24"])),
 ]
 
 
 def issue_demo_keys() -> list[tuple[str, str, str]]:
     """Replace the demo keys; returns (label, description, full key)."""
-    db.session.execute(delete(ApiKey).where(ApiKey.owner == DEMO_OWNER))
+    for key in db.session.scalars(select(ApiKey).where(ApiKey.owner == DEMO_OWNER)):
+        # Not lifecycle.delete_key: the old demo admin may be the last admin key, and it
+        # is replaced in the same run. The trail still says what happened.
+        audit.record("key.delete", key.id, audit.diff(lifecycle.snapshot(key), {}))
+        db.session.delete(key)
     db.session.commit()
     issued = []
     for label, description, options in DEMO_KEYS:

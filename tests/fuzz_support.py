@@ -45,7 +45,8 @@ REAL = {
     "category": ("dairy", "bakery", "books", "apparel"),
     "chain": ("cheapo", "posh"),
 }
-REAL["store_id"], REAL["item_id"] = REAL["store"], REAL["item"]
+REAL["plan"] = ("free", "starter", "pro", "enterprise")  # seeded (app/keys/models.py)
+REAL["store_id"], REAL["item_id"], REAL["plan_id"] = REAL["store"], REAL["item"], REAL["plan"]
 
 
 def _pick(value, choices):

@@ -7,8 +7,9 @@ KEYED_ERRORS = (400, 401, 403, 429)
 
 DESCRIPTIONS = {400: "Malformed request, or the key sent in the URL",
                 401: "Missing, invalid, expired or revoked key",
-                403: "Missing scope, or outside the key's countries/categories",
-                404: "Not found", 409: "Already exists",
+                403: "Missing scope, outside the key's countries/categories, or called "
+                     "from an address the key is not bound to",
+                404: "Not found", 409: "Conflicts with the current state (see type)",
                 422: "Invalid input (see errors)", 429: "Rate limit or daily quota exceeded"}
 
 

@@ -77,25 +77,32 @@ def update_key(data, key_id):
 @keyed_operation(blp, 404, 409, 422)
 @requires("admin")
 def rotate_key(data, key_id):
-    """New secret; the old one works for the grace period."""
-    return with_full_key(*keys.rotate_key(key_id, data.get("grace")))
+    """New secret; the old one works for the grace period.
+
+    A second rotation while a grace period runs answers 409 rotation-in-progress unless
+    ``force`` is true, which ends that grace now."""
+    return with_full_key(*keys.rotate_key(key_id, data.get("grace"), data["force"]))
 
 
 @blp.route("/keys/<key_id>/revoke", methods=["POST"])
 @blp.response(200, KeySchema)
-@keyed_operation(blp, 404)
+@keyed_operation(blp, 404, 409)
 @requires("admin")
 def revoke_key(key_id):
-    """Revoke a key, effective immediately."""
+    """Revoke a key, effective immediately.
+
+    The last active admin key cannot be revoked (409 last-admin-key)."""
     return keys.revoke_key(key_id)
 
 
 @blp.route("/keys/<key_id>", methods=["DELETE"])
 @blp.response(204)
-@keyed_operation(blp, 404)
+@keyed_operation(blp, 404, 409)
 @requires("admin")
 def delete_key(key_id):
-    """Delete a key (its usage history is kept)."""
+    """Delete a key (its usage history and audit events are kept).
+
+    The last active admin key cannot be deleted (409 last-admin-key)."""
     keys.delete_key(key_id)
 
 
