@@ -56,7 +56,10 @@ class Item:
 
     def unit_price(self, price: str) -> str:
         """The comparable price per kg, l or piece, in the price's own digits:
-        "2.49" for 0.8 kg -> "3.11/kg"; "499" yen for 12 eggs -> "42/piece"."""
+        "2.49" for 0.8 kg -> "3.11/kg"; "499" yen for 12 eggs -> "42/piece"; "" for a
+        single piece, whose price says it already."""
+        if self.unit == "pcs" and self.size == 1:
+            return ""
         digits = len(price.partition(".")[2])
         per = (Decimal(price) / Decimal(str(self.size))).quantize(Decimal(1).scaleb(-digits))
         return f"{per}/{PER_UNIT.get(self.unit, self.unit)}"

@@ -59,8 +59,9 @@ def _lines(lines: list[Line], indent: str) -> list[str]:
     for line in lines:
         sale = (f"  SALE, regular {line.regular_price}"
                 + (f", until {line.promo_ends}" if line.promo_ends else "")) if line.on_sale else ""
+        per_unit = f" ({line.per_unit})" if line.per_unit else ""
         out.append(f"{indent}{f'{line.quantity} x {line.item.label}'.ljust(width)}  "
-                   f"{line.unit_price} each ({line.per_unit})  = {line.line_total}{sale}")
+                   f"{line.unit_price} each{per_unit}  = {line.line_total}{sale}")
     return out
 
 
