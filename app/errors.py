@@ -30,6 +30,7 @@ TITLES = {
     "unknown-items": "Unknown items",
     "method-not-allowed": "Method not allowed",
     "payload-too-large": "Request body too large",
+    "uri-too-long": "Request URI too long",
     "validation-error": "Invalid input",
     "conflict": "Conflict",
     "quota-exceeded": "Daily quota exceeded",

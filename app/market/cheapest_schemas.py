@@ -2,10 +2,17 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..errors import Problem
 from ..schemas import StrictSchema
-from .schemas import SLUG, country_field
+from .schemas import NEAR_HELP, SLUG, NearArg, NearbyMixin, Point, country_field
 
 MAX_BASKET = 100
+# The GET form's `items` (ids and commas) may be this long: with commas sent as %2C
+# (2 more bytes each, at most 99 of them) and every other parameter at its longest
+# (under 200 bytes with the method, path and HTTP version), the request line stays
+# under 3,400 bytes, well within gunicorn's limit_request_line (4,094). Longer
+# baskets belong in the POST body: the GET form answers 414 pointing there.
+MAX_GET_ITEMS = 3000
 
 
 class BasketEntry(fields.Field):
@@ -40,10 +47,11 @@ def unique_items(lines):
                                  "Use quantity instead.")
 
 
-class CheapestQuery(StrictSchema):
+class CheapestQuery(NearbyMixin):
     items = fields.List(BasketEntry(), required=True, validate=[
         validate.Length(min=1, max=MAX_BASKET), unique_items],
         metadata={"description": "1-100 distinct items: an id or {item, quantity (1-99)}"})
+    near = fields.Nested(Point, metadata={"description": NEAR_HELP})
     country = country_field(metadata={"description": "required unless the key allows "
                                                      "exactly one country"})
     limit = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=50))
@@ -51,12 +59,24 @@ class CheapestQuery(StrictSchema):
                                 validate=validate.Range(min=1, max=3))
 
 
-class CheapestQueryArgs(StrictSchema):
-    """GET form for curl: ?items=a,b,c&country=US (quantities 1)."""
-    items = fields.String(required=True, validate=validate.Length(min=1, max=8200))
+class CheapestQueryArgs(NearbyMixin):
+    """GET form for curl: ?items=a,b,c&country=US&near=LAT,LON (quantities 1)."""
+    items = fields.String(required=True, validate=validate.Length(min=1, max=MAX_GET_ITEMS),
+                          metadata={"description": f"item ids, comma-separated, at most "
+                                                   f"{MAX_GET_ITEMS:,} characters (longer: "
+                                                   "use POST, or get a 414)"})
     country = country_field()
+    near = NearArg(metadata={"description": NEAR_HELP})
     limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
     max_stores = fields.Integer(load_default=2, validate=validate.Range(min=1, max=3))
+
+    @ma.pre_load
+    def fits_in_a_url(self, data, **_):
+        if len(data.get("items") or "") > MAX_GET_ITEMS:
+            raise Problem(414, "uri-too-long",
+                          f"items is longer than the GET form takes ({MAX_GET_ITEMS:,} "
+                          "characters): send the basket as JSON to POST /v1/cheapest-stores.")
+        return data
 
     @ma.post_load
     def split_items(self, data, **_):
@@ -67,11 +87,16 @@ class CheapestQueryArgs(StrictSchema):
         return {**data, "items": lines}
 
 
+DISTANCE = fields.Float(metadata={"description": "km from near (0.01 km), with near only"})
+
+
 class StoreRef(ma.Schema):
     id = fields.String()
     name = fields.String()
-    chain = fields.String()
+    chain = fields.String(metadata={"description": "chain id"})
+    chain_name = fields.String()
     city = fields.String()
+    distance_km = DISTANCE
 
 
 class LineSchema(ma.Schema):
@@ -102,8 +127,10 @@ class BestOfferSchema(ma.Schema):
 class PlanStopSchema(ma.Schema):
     store = fields.String(metadata={"description": "store id"})
     name = fields.String()
-    chain = fields.String()
+    chain = fields.String(metadata={"description": "chain id"})
+    chain_name = fields.String()
     city = fields.String()
+    distance_km = DISTANCE
     items = fields.List(fields.String())
     subtotal = fields.String()
 
@@ -123,3 +150,5 @@ class CheapestAnswer(ma.Schema):
     per_item = fields.List(fields.Nested(BestOfferSchema))
     lower_bound = fields.String(metadata={"description": "sum of per_item line totals"})
     plan = fields.Nested(PlanSchema, allow_none=True)
+    note = fields.String(metadata={"description": "with near, when no store is within the "
+                                                  "radius: says so (the answers are empty)"})

@@ -12,6 +12,13 @@ from typing import NamedTuple
 EARTH_RADIUS_KM = 6371.0088   # the IUGG mean Earth radius
 
 
+class Circle(NamedTuple):
+    """Where a shopper looks: a centre (degrees) and a radius (km)."""
+    lat: float
+    lon: float
+    radius_km: float
+
+
 class Box(NamedTuple):
     """Latitude and longitude ranges, in degrees. A box that crosses the antimeridian
     has min_lon > max_lon: then longitudes outside (max_lon, min_lon) are inside."""
@@ -37,6 +44,12 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def rounded_km(km: float) -> float:
     """Distances as the API shows them: to 0.01 km (10 m)."""
     return round(km, 2)
+
+
+def contains(circle: Circle, lat: float, lon: float) -> float | None:
+    """The exact distance from the circle's centre if (lat, lon) is within it, else None."""
+    km = distance_km(circle.lat, circle.lon, lat, lon)
+    return km if km <= circle.radius_km else None
 
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> Box:

@@ -36,7 +36,13 @@ def list_items(args):
 @keyed_operation(blp, 422)
 @requires("read")
 def list_stores(args):
-    """List stores (narrowed to the key's countries)."""
+    """List stores (narrowed to the key's countries).
+
+    By id. With `near=LAT,LON`, only the stores within `radius_km` (default 10, at most
+    100) of that point, nearest first, each with its `distance_km` (great-circle, 0.01
+    km); when none is that close, `data` is empty and `note` says so. `chain` is the
+    chain's id, `chain_name` its display name.
+    """
     return catalogue.list_stores(current_restrictions(), **args)
 
 
@@ -56,5 +62,10 @@ def list_prices(args):
 @keyed_operation(blp, 422)
 @requires("read")
 def list_deals(args):
-    """Today's discounted prices, biggest saving first."""
+    """Today's discounted prices, biggest saving first.
+
+    With `near=LAT,LON` (and `radius_km`, default 10), only the deals of stores within
+    that radius, each with the store's `distance_km`; when no store is that close,
+    `data` is empty and `note` says so.
+    """
     return catalogue.list_deals(current_restrictions(), now().date(), **args)

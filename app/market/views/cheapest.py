@@ -2,6 +2,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
+from ...errors import PROBLEM_JSON, ProblemSchema
 from ...keys.openapi import keyed_operation
 from ...keys.restrictions import current_restrictions
 from ...keys.scope import requires
@@ -16,7 +17,7 @@ UNITS_PER_EXTRA = 10  # billing: 1 unit per call + 1 per 10 basket items
 def answer(args):
     g.extra_units = len(args["items"]) // UNITS_PER_EXTRA
     return cheapest.cheapest_stores(current_restrictions(), args["items"], args.get("country"),
-                                    args["limit"], args["max_stores"])
+                                    args["limit"], args["max_stores"], args.get("near"))
 
 
 @blp.route("/cheapest-stores", methods=["POST"])
@@ -25,15 +26,27 @@ def answer(args):
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def post_cheapest_stores(args):
-    """Where to buy a basket at the lowest price: single stores, per item and a plan."""
+    """Where to buy a basket at the lowest price: single stores, per item and a plan.
+
+    With `near` ({"lat", "lon"}) and `radius_km` (default 10, at most 100), only stores
+    within that radius count, and every store in the answer carries its `distance_km`;
+    when no store is that close, the answers are empty and `note` says so.
+    """
     return answer(args)
 
 
 @blp.route("/cheapest-stores", methods=["GET"])
 @blp.arguments(CheapestQueryArgs, location="query")
 @blp.response(200, CheapestAnswer)
+@blp.alt_response(414, description="items too long for a URL: use POST",
+                  content_type=PROBLEM_JSON, schema=ProblemSchema)
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def get_cheapest_stores(args):
-    """The same for curl: ?items=a,b,c&country=US, quantities 1."""
+    """The same for curl: ?items=a,b,c&country=US&near=LAT,LON, quantities 1.
+
+    `items` holds at most 3,000 characters, so that the request line fits in what the
+    server accepts (gunicorn's 4,094 bytes); a longer one is answered 414 pointing to
+    the POST form.
+    """
     return answer(args)
