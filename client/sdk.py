@@ -231,4 +231,4 @@ def _near_params(near: Near | None, radius_km: float | None) -> Json:
     """``near=LAT,LON`` and ``radius_km`` as query parameters (none without ``near``)."""
     if near is None:
         return {}
-    return {"near": f"{near[0]},{near[1]}", "radius_km": radius_km}
+    return {"near": f"{near[0]:.6f},{near[1]:.6f}", "radius_km": radius_km}
