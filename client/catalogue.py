@@ -19,6 +19,7 @@ from .sdk import StorePriceClient
 
 WHOLE_CATALOGUE_MAX = 500  # read a catalogue this small whole, rather than item by item
 LOOKUPS_PER_CALL = 30      # bound on per-item lookups for one answer (each costs a call)
+SEARCH_PAGE = 50           # matches read per search, to rank them (one call)
 PER_UNIT = {"kg": "kg", "l": "l", "pcs": "piece"}
 
 
@@ -50,9 +51,16 @@ class Item:
         return f"{self.size:g} {self.unit}"
 
     @property
+    def size_note(self) -> str:
+        """The size to show beside the name: none when the name says it already
+        ("Whole milk 1 l")."""
+        size = self.size_label
+        return "" if not size or self.name.endswith(size) else size
+
+    @property
     def label(self) -> str:
-        """Name and size, as on a shelf label: "Whole milk, 1 l"."""
-        return f"{self.name}, {self.size_label}" if self.size_label else self.name
+        """Name and size, as on a shelf label: "Milk, 1 l", "Whole milk 1 l"."""
+        return f"{self.name}, {self.size_note}" if self.size_note else self.name
 
     def unit_price(self, price: str) -> str:
         """The comparable price per kg, l or piece, in the price's own digits:
@@ -63,6 +71,15 @@ class Item:
         digits = len(price.partition(".")[2])
         per = (Decimal(price) / Decimal(str(self.size))).quantize(Decimal(1).scaleb(-digits))
         return f"{per}/{PER_UNIT.get(self.unit, self.unit)}"
+
+
+def _relevance(item: Item, q: str) -> tuple[bool, bool, int, str]:
+    """Sort key: names starting with q, then with a word starting with q, then the
+    plainest names (fewest words: "Whole milk" before "Sunfarm value whole milk")."""
+    name = item.name.lower()
+    words = name.split()
+    return (not name.startswith(q), not any(word.startswith(q) for word in words),
+            len(words), name)
 
 
 def category_label(slug: str) -> str:
@@ -96,7 +113,10 @@ class ItemDirectory:
             cached = self._searches.get(q)
             if cached and time.monotonic() - cached[0] < self.ttl:
                 return [self._items[i] for i in cached[1] if i in self._items]
-        items = self.remember(api.items(q=q, per_page=limit)["data"])
+        # The API matches anywhere in a name or id, in id order; ask for a page of matches
+        # and put the likeliest first, so "milk" finds "Whole milk" before brand variants.
+        found = self.remember(api.items(q=q, per_page=SEARCH_PAGE)["data"])
+        items = sorted(found, key=lambda item: _relevance(item, q))[:limit]
         with self._lock:
             self._searches[q] = (time.monotonic(), [item.id for item in items])
         return items

@@ -113,7 +113,7 @@ def create_web_app(make_client: Callable[[], StorePriceClient] = StorePriceClien
         except StorePriceError as error:
             failed(error, [])
             return jsonify(error=for_shopper(error)), status_for(error)
-        return jsonify(items=[{"id": i.id, "name": i.name, "size": i.size_label,
+        return jsonify(items=[{"id": i.id, "name": i.name, "size": i.size_note,
                                "label": i.label} for i in found]), 200
 
     @app.template_filter("money")
