@@ -64,9 +64,14 @@ class Shopper:
         self.received.append((response.url, response.all_headers(),
                               body.decode("utf-8", "replace")))
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, part: str | None = None) -> None:
+        """The whole page, or one part of it (a CSS selector) where the page is long."""
         SCREENSHOTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{self.width}.png"), full_page=True)
+        path = str(SCREENSHOTS / f"{name}-{self.width}.png")
+        if part:
+            self.page.locator(part).screenshot(path=path)
+        else:
+            self.page.screenshot(path=path, full_page=True)
 
     def assert_accessible(self) -> None:
         results = axe_playwright.Axe().run(self.page)
@@ -265,4 +270,5 @@ def test_new_user_finds_whole_milk_and_gets_a_near_me_plan(demo, shopper):
     assert "Not sold" not in text
     shopper.assert_accessible()
     shopper.screenshot("new-user")
+    shopper.screenshot("new-user-answer", part="#answer")
     shopper.assert_key_never_seen(key, url.rstrip("/"))
