@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -62,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m client deals | head` stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python docs' recipe)
+        return 0
 
 
 def _show_notes() -> None:
@@ -106,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     whoami.add_argument("--json", action="store_true", help="machine-readable output")
 
     web = commands.add_parser("web", parents=[common], help="serve the shopper page")
-    web.add_argument("--port", type=int, default=0,
-                     help="port to listen on (default: a free one, printed at start)")
+    web.add_argument("--port", type=int, default=5050,
+                     help="port to listen on (default 5050; 0: a free one, printed at start)")
     web.add_argument("--host", default="127.0.0.1",
                      help="interface to listen on (default: this machine only)")
     return parser
