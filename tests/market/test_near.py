@@ -168,6 +168,11 @@ def test_plans_only_combine_stores_within_the_radius(client, headers):
     assert [(b["item"], b["store"]) for b in near["per_item"]] == [("milk", "us-cheapo-1"),
                                                                     ("bread", "us-posh-1")]
     assert near["lower_bound"] == "7.97" and "note" not in near
+    # The view sends the answer without dumping it again: it must hold exactly the
+    # documented schema's fields, with its types (unknown fields are errors here).
+    from app.market.cheapest_schemas import CheapestAnswer
+    for body in (country, near):
+        assert CheapestAnswer().validate(body) == {}
     # 15 km reaches the third Boston store, whose milk is cheaper.
     wider = client.post("/v1/cheapest-stores", headers=headers, json={
         **basket, "near": {"lat": BOSTON[0], "lon": BOSTON[1]}, "radius_km": 15}).json
@@ -188,6 +193,8 @@ def test_no_store_in_the_radius_is_an_empty_answer_with_a_note(client, headers):
     body = client.post("/v1/cheapest-stores", headers=headers, json={
         "items": ["milk"], "country": "US", "near": {"lat": 0, "lon": 0}, "radius_km": 1})
     assert body.status_code == 200
+    from app.market.cheapest_schemas import CheapestAnswer
+    assert CheapestAnswer().validate(body.json) == {}
     assert body.json == {"country": "US", "currency": "USD", "stores": [], "per_item": [],
                          "lower_bound": "0.00",
                          "plan": {"max_stores": 2, "total": "0.00", "exact": True,
