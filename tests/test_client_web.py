@@ -147,3 +147,12 @@ def test_page_allows_only_its_own_scripts(shopper):
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert web.get("/static/app.js").status_code == 200
+
+
+def test_used_up_quota_is_a_sentence(api_server):  # noqa: F811
+    key = api_server.key(daily_limit=1)  # the city list takes it; the deals meet the 429
+    web = create_web_app(lambda: sdk(api_server, key)).test_client()
+    page = web.get("/")
+    assert page.status_code == 503
+    assert re.search(r"This site has used all of today's price lookups\. They start again at "
+                     r"midnight UTC in \d+[hms]( \d+[ms])?\.", visible_text(page))
