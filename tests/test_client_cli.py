@@ -170,3 +170,18 @@ def test_reads_key_and_url_from_dotenv(api_server, tmp_path):
     done = run_program(tmp_path, {}, "deals", "--json", "--country", "US", "milk", "bread")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["plan"]["total"] == "4.88"
+
+
+@pytest.mark.parametrize("port, url", [(None, "http://127.0.0.1:5000"),
+                                       ("8123", "http://127.0.0.1:8123")])
+def test_make_run_hints_name_the_port_it_serves_on(monkeypatch, capsys, port, url):
+    """`make run PORT=8123` hands PORT to `flask seed`, whose hints must say 8123."""
+    from seed.demo_keys import print_demo_keys
+    if port is None:
+        monkeypatch.delenv("PORT", raising=False)
+    else:
+        monkeypatch.setenv("PORT", port)
+    print_demo_keys([("grocery-app", "the client's key", "spk_demo_key")])
+    out = capsys.readouterr().out
+    assert f'curl -H "X-API-Key: $KEY" {url}/v1/key' in out
+    assert f"export STOREPRICE_API_KEY=spk_demo_key STOREPRICE_URL={url}" in out
