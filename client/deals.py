@@ -123,31 +123,41 @@ def find_basket(api: StorePriceClient, directory: ItemDirectory, basket: Basket,
         basket = [line for line in basket if line[0] not in unknown]
         answer = _ask(api, basket, location) if basket else None
     items = directory.resolve(api, [item for item, _ in basket])
-    result = BasketAnswer(location, answer and answer["country"], answer and answer["currency"],
-                          [(items[i], q) for i, q in basket], unknown=unknown)
-    if answer is None:
+    result = BasketAnswer(location, None, None, [(items[i], q) for i, q in basket],
+                          unknown=unknown)
+    if answer is None:  # every item was unknown
         return result
+    result.country, result.currency = answer["country"], answer["currency"]
     sold = {offer["item"] for offer in answer["per_item"]}
     result.not_sold = [items[i] for i, _ in basket if i not in sold]
-    prices = _prices_by_store(answer)
     if answer["stores"]:
         top = answer["stores"][0]
         result.single = Choice(top["total"], [_stop(top["store"], top["total"],
                                                      top["lines"], items)],
                                [items[i] for i in top["missing"]])
-    plan = answer.get("plan")
-    if plan and len(plan["stores"]) > 1 and result.single is not None:
-        stops = [_stop(stop, stop["subtotal"],
-                       [_plan_line(api, prices, stop["store"], i, dict(basket)[i])
-                        for i in stop["items"]], items)
-                 for stop in plan["stores"]]
-        missing = [items[i] for i in plan.get("missing", [])]
-        saving = Decimal(result.single.total) - Decimal(plan["total"])
-        if saving > 0 or len(missing) < len(result.single.missing):
-            result.plan = Choice(plan["total"], stops, missing,
-                                 str(saving) if saving > 0 and not result.single.missing
-                                 else None)
+        result.plan = _two_store_plan(api, answer, dict(basket), items, result.single)
     return result
+
+
+def _two_store_plan(api: StorePriceClient, answer: dict[str, Any], quantities: dict[str, int],
+                    items: dict[str, Item], single: Choice) -> Choice | None:
+    """The API's plan, when it uses two stores and beats the best single store (cheaper,
+    or buying items that store lacks)."""
+    plan = answer.get("plan")
+    if not plan or len(plan["stores"]) < 2:
+        return None
+    prices = _prices_by_store(answer)
+    stops = [_stop(stop, stop["subtotal"],
+                   [_plan_line(api, prices, stop["store"], item, quantities[item])
+                    for item in stop["items"]], items)
+             for stop in plan["stores"]]
+    missing = [items[i] for i in plan.get("missing", [])]
+    saving = Decimal(single.total) - Decimal(plan["total"])
+    if saving <= 0 and len(missing) >= len(single.missing):
+        return None
+    # A saving is only meaningful when both buy the whole list.
+    comparable = saving > 0 and not single.missing and not missing
+    return Choice(plan["total"], stops, missing, str(saving) if comparable else None)
 
 
 def _ask(api: StorePriceClient, basket: Basket, location: Location) -> dict[str, Any]:
