@@ -26,7 +26,7 @@ def basket_text(answer: BasketAnswer) -> str:
             out.append(f"  Not sold there: {_names(single.missing)}.")
         out.append("")
         out += _plan(answer.plan, single)
-    if answer.not_sold:
+    if answer.not_sold and single is not None:  # (without a store, the note said it all)
         out.append(f"Not sold {answer.location.within}: {_names(answer.not_sold)}.")
     if answer.unknown:
         out.append(f"Not in the catalogue: {', '.join(answer.unknown)}.")

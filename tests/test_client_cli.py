@@ -185,3 +185,11 @@ def test_make_run_hints_name_the_port_it_serves_on(monkeypatch, capsys, port, ur
     out = capsys.readouterr().out
     assert f'curl -H "X-API-Key: $KEY" {url}/v1/key' in out
     assert f"export STOREPRICE_API_KEY=spk_demo_key STOREPRICE_URL={url}" in out
+
+
+def test_no_store_nearby_is_one_sentence(api_server, cli):
+    code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url,
+                       "--country", "US", "--near", "40.71,-74.01", "milk")  # New York
+    assert code == 0
+    assert out.splitlines()[2:] == [
+        "No store within 10 km of 40.7100, -74.0100 sells any of these items."]
