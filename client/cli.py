@@ -99,8 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     where = deals.add_mutually_exclusive_group()
     where.add_argument("--near", metavar="LAT,LON", help="where you are, e.g. 42.36,-71.06")
     where.add_argument("--city", metavar="NAME", help="a city with stores, e.g. Boston")
-    deals.add_argument("--radius", metavar="KM", default=str(DEFAULT_RADIUS_KM),
-                       help=f"how far to go with --near/--city (default {DEFAULT_RADIUS_KM})")
+    deals.add_argument("--radius", metavar="KM",
+                       help=f"how far to go from --near (default {DEFAULT_RADIUS_KM}) or "
+                            "--city (default: far enough for all its stores)")
     deals.add_argument("--country", help="ISO country code such as US (may be omitted when "
                                          "the key allows exactly one country)")
     deals.add_argument("--json", action="store_true", help="machine-readable output")
@@ -152,12 +153,13 @@ def _location(api: StorePriceClient, args: argparse.Namespace,
     if args.near:
         near = parse_near(args.near)
         if country:
-            return Location(f"{near[0]:.4f}, {near[1]:.4f}", country, near, radius)
+            return Location(f"{near[0]:.4f}, {near[1]:.4f}", country, near,
+                            radius or DEFAULT_RADIUS_KM)
         return point_location(cities_from_stores(api), near, radius)
     if args.city:
         cities = [c for c in cities_from_stores(api) if country in (None, c.country)]
         return city_location(find_city(cities, args.city), radius)
-    return Location(country or "the key's country", country, None, radius)
+    return Location(country or "the key's country", country, None)
 
 
 def _whoami(api: StorePriceClient, args: argparse.Namespace) -> int:

@@ -29,6 +29,14 @@ class City:
     lat: float | None  # None while the API gives stores no coordinates
     lon: float | None
     stores: int
+    reach_km: float = 0  # how far its farthest store is from the centre
+
+    @property
+    def radius_km(self) -> float:
+        """The distance that reaches every store of the city: the default when the shopper
+        has not chosen one, so that picking a city never shows an empty city."""
+        return next((r for r in RADII_KM if r >= max(self.reach_km, DEFAULT_RADIUS_KM)),
+                    MAX_RADIUS_KM)
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,10 @@ def parse_near(text: str) -> tuple[float, float]:
     return lat, lon
 
 
-def parse_radius(text: str | float | None) -> float:
+def parse_radius(text: str | float | None) -> float | None:
+    """A radius in km, or None when none was given (each place has its default)."""
     if text in (None, ""):
-        return DEFAULT_RADIUS_KM
+        return None
     try:
         radius = float(text)
     except ValueError:
@@ -82,11 +91,13 @@ def cities_from_stores(api: StorePriceClient) -> list[City]:
     cities = []
     for (country, name), stores in sorted(by_city.items()):
         placed = [s for s in stores if s.get("lat") is not None and s.get("lon") is not None]
-        lat = sum(s["lat"] for s in placed) / len(placed) if placed else None
-        lon = sum(s["lon"] for s in placed) / len(placed) if placed else None
-        cities.append(City(name, country,
-                           round(lat, 4) if lat is not None else None,
-                           round(lon, 4) if lon is not None else None, len(stores)))
+        if not placed:
+            cities.append(City(name, country, None, None, len(stores)))
+            continue
+        lat = round(sum(s["lat"] for s in placed) / len(placed), 4)
+        lon = round(sum(s["lon"] for s in placed) / len(placed), 4)
+        reach = max(_km(lat, lon, s["lat"], s["lon"]) for s in placed)
+        cities.append(City(name, country, lat, lon, len(stores), round(reach, 2)))
     return cities
 
 
@@ -104,16 +115,16 @@ def nearest_city(cities: list[City], lat: float, lon: float) -> City | None:
     return min(placed, key=lambda c: _km(lat, lon, c.lat, c.lon), default=None)  # type: ignore[arg-type]
 
 
-def city_location(city: City, radius_km: float) -> Location:
+def city_location(city: City, radius_km: float | None = None) -> Location:
     near = (city.lat, city.lon) if city.lat is not None and city.lon is not None else None
-    return Location(city.name, city.country, near, radius_km)
+    return Location(city.name, city.country, near, radius_km or city.radius_km)
 
 
 def point_location(cities: list[City], near: tuple[float, float],
-                   radius_km: float) -> Location:
+                   radius_km: float | None = None) -> Location:
     city = nearest_city(cities, *near)
     return Location(f"{near[0]:.4f}, {near[1]:.4f}", city.country if city else None, near,
-                    radius_km)
+                    radius_km or DEFAULT_RADIUS_KM)
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

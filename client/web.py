@@ -146,7 +146,7 @@ def pick_location(form: MultiDict, cities: list[Any]) -> tuple[Location, str | N
     try:
         radius = parse_radius(form.get("radius_km"))
     except ValueError as problem:
-        radius, error = parse_radius(None), str(problem)
+        radius, error = None, str(problem)
     if form.get("lat") or form.get("lon"):
         try:
             near = parse_near(f"{form.get('lat', '')},{form.get('lon', '')}")
@@ -160,7 +160,7 @@ def pick_location(form: MultiDict, cities: list[Any]) -> tuple[Location, str | N
             error = str(problem)
     if cities:
         return city_location(cities[0], radius), error
-    return Location("your area", None, None, radius), error
+    return Location("your area", None, None), error
 
 
 def pick_basket(form: MultiDict) -> tuple[list[tuple[str, int]], str | None]:

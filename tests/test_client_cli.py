@@ -193,3 +193,10 @@ def test_no_store_nearby_is_one_sentence(api_server, cli):
     assert code == 0
     assert out.splitlines()[2:] == [
         "No store within 10 km of 40.7100, -74.0100 sells any of these items."]
+
+
+def test_a_city_reaches_all_its_stores_by_default():
+    """Stores lie up to 15 km from a city's centre: picking a city must not show it empty."""
+    from client.places import City
+    assert [City("X", "US", 0, 0, 2, reach).radius_km for reach in (0, 9.9, 13.5, 30, 70)] \
+        == [10, 10, 25, 50, 100]

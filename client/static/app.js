@@ -189,7 +189,11 @@ document.addEventListener("DOMContentLoaded", () => {
   // --- where the shopper is -------------------------------------------------------------
   const lat = $("#lat");
   const lon = $("#lon");
-  $("#city").addEventListener("change", () => { lat.value = ""; lon.value = ""; });
+  $("#city").addEventListener("change", () => {  // a new city: its own place and reach
+    lat.value = "";
+    lon.value = "";
+    $("#radius").value = "";
+  });
   const locate = $("#locate");
   if (navigator.geolocation && locate) {
     locate.hidden = false;
