@@ -132,6 +132,9 @@ def test_search_add_quantities_plan_and_reload(site, shopper):
     url, key = site
     page = shopper.page
     page.goto(url + "/")
+    page.click("#find")  # an empty list: a sentence, not a reload
+    assert page.locator("#search-status").inner_text() == "Add an item to your list first."
+    assert page.evaluate("document.activeElement.id") == "search"
     page.fill("#search", "mil")
     page.locator("#results .result", has_text="Milk, 1 l").wait_for()
     assert page.locator("#search-status").inner_text() == "1 item found for “mil”."

@@ -212,6 +212,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  form.addEventListener("submit", (event) => {
+    if (event.submitter && event.submitter.id === "find" && !rows.children.length) {
+      event.preventDefault();  // nothing to look up: say so instead of reloading the page
+      status.textContent = "Add an item to your list first.";
+      search.focus();
+    }
+  });
+
   const answer = $("#answer");
   if (answer) answer.focus();  // after "Find the best stores", start at the answer
 });
