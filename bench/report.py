@@ -79,7 +79,8 @@ def targets(results: dict) -> list[Target]:
         found.append(Target(name, f"p99 < {ENGINE_P99_MS} ms, exact",
                             f"p99 {runs['p99_ms']:.1f} ms, median {runs['median_ms']:.1f}, "
                             f"exact {runs['exact_runs']}/{len(runs['runs_ms'])}",
-                            runs["p99_ms"] < ENGINE_P99_MS and runs["exact"]))
+                            runs["p99_ms"] < ENGINE_P99_MS and runs["exact"],
+                            f"CPU time; wall-clock p99 {runs['wall_p99_ms']:.1f} ms"))
     rss = max(http["app_worker_peak_rss_mb"])
     found.append(Target("app worker peak RSS (VmHWM)", f"< {WORKER_RSS_MB} MB", f"{rss:.1f} MB",
                         rss < WORKER_RSS_MB))
@@ -117,9 +118,9 @@ def print_report(results: dict, found: list[Target]) -> None:
           f"{engine['stores']:,} stores, max_stores {engine['max_stores']}:")
     for family in ("seed-like", "chain-wide"):
         runs = engine[family]
-        print(f"  {family:<10}: median {runs['median_ms']:.1f} ms, p99 {runs['p99_ms']:.1f} ms, "
-              f"max {runs['max_ms']:.1f} ms over {len(runs['runs_ms'])} runs, exact "
-              f"{runs['exact_runs']}/{len(runs['runs_ms'])}")
+        print(f"  {family:<10}: CPU median {runs['median_ms']:.1f} ms, p99 {runs['p99_ms']:.1f} "
+              f"ms, max {runs['max_ms']:.1f} ms over {len(runs['runs_ms'])} runs (wall p99 "
+              f"{runs['wall_p99_ms']:.1f} ms), exact {runs['exact_runs']}/{len(runs['runs_ms'])}")
 
     growth = results["growth"]
     print(f"\nBasket latency growth ({growth['method']}):")

@@ -220,21 +220,34 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
             group_of[j] = g
         envelopes.append([min(column) for column in zip(*(vectors[j] for j in members))])
 
-    def viable_pairs(cur: list[int], size: int) -> list[set[int]]:
-        """For each group g, the groups h such that a store of g and one of h might
-        still complete `cur` into a plan better than the best (by their envelopes)."""
-        nonlocal work
-        work += len(envelopes) * (len(envelopes) + 1) // 2
-        if work > work_budget:
-            raise _OutOfWork
-        lowered = [cheaper(cur, envelope) for envelope in envelopes]
-        viable: list[set[int]] = [set() for _ in envelopes]
-        for g, low in enumerate(lowered):
-            for h in range(g, len(envelopes)):
-                if (sum(cheaper(low, envelopes[h])), size) <= best[:2]:
-                    viable[g].add(h)
-                    viable[h].add(g)
-        return viable
+    class Partners:
+        """Which groups h could, with a store of group g, still complete `cur` into a plan
+        better than the best (judged by their envelopes); worked out per g on first use.
+        `alone[g]`: what `cur` plus g's envelope costs (no store of g alone does better)."""
+
+        def __init__(self, cur: list[int], size: int):
+            nonlocal work
+            self.cur, self.size, self.known = cur, size, {}
+            self.lowered = [cheaper(cur, envelope) for envelope in envelopes]
+            self.alone = [sum(low) for low in self.lowered]
+            self.total = sum(cur)
+            work += len(envelopes)
+
+        def __getitem__(self, g: int) -> set[int]:
+            nonlocal work
+            if g not in self.known:
+                low, partners = self.lowered[g], set()
+                for h, envelope in enumerate(envelopes):
+                    # h saves at most what it saves on its own: a cheap first test.
+                    if (self.alone[g] - (self.total - self.alone[h]), self.size) > best[:2]:
+                        continue
+                    work += 1
+                    if (sum(cheaper(low, envelope)), self.size) <= best[:2]:
+                        partners.add(h)
+                self.known[g] = partners
+                if work > work_budget:
+                    raise _OutOfWork
+            return self.known[g]
 
     def search(candidates: list[int], savings: list[int], cur: list[int], chosen: list[int],
                allowed: set[int] | None = None) -> None:
@@ -244,7 +257,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         room, size = max_stores - len(chosen), len(chosen) + 1
         prices = cheaper(cur, guess)      # u, lowered where `chosen` already sells cheaper
         floor = sum(prices)               # what `chosen` costs measured against u
-        viable = viable_pairs(cur, size + 1) if room == 2 and grouped else None
+        viable = Partners(cur, size + 1) if room == 2 and grouped else None
         # Stores that are equivalent here, i.e. cost the same once combined with
         # `chosen` (same chain prices, and they differ only in items `chosen` already
         # sells cheaper), lead to plans of equal cost: below the first one expanded,
@@ -252,10 +265,15 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         expanded: dict[tuple[int, ...], str] = {}
         for p, j in enumerate(candidates):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
-            if (floor - sum(savings[c] for c in candidates[p:p + room]), size) > best[:2]:
+            most = savings[j] if room == 1 else \
+                sum(savings[c] for c in candidates[p:p + room])
+            if (floor - most, size) > best[:2]:
                 return
             if allowed is not None and group_of[j] not in allowed:
                 continue
+            if viable is not None and (viable.alone[group_of[j]], size) > best[:2] and \
+                    not viable[group_of[j]]:
+                continue                      # j's chain can neither finish nor partner
             work += 1                         # one store set costed
             if work > work_budget:
                 raise _OutOfWork
