@@ -1,5 +1,6 @@
 """Demo keys, one per concept. They are re-issued (new secrets) by `flask keys demo`, which
 `make run` calls, because only hashes are stored and a key can never be shown twice."""
+import os
 from datetime import timedelta
 
 import click
@@ -51,9 +52,15 @@ def issue_demo_keys() -> list[tuple[str, str, str]]:
 
 
 def print_demo_keys(issued) -> None:
+    # `make run PORT=8000` serves on 8000: make hands PORT to this command's environment,
+    # so the hints name the port gunicorn is about to bind (5000 when PORT is not set).
+    url = f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}"
     click.echo("\nDemo keys (new secrets on every `make run`; shown only here):")
     for label, description, full_key in issued:
         click.echo(f"  {label:<14} {full_key}\n  {'':<14} {description}")
     grocery_key = issued[0][2]
     click.echo(f"\nTry it (README walkthrough):\n  export KEY={grocery_key}\n"
-               '  curl -H "X-API-Key: $KEY" http://127.0.0.1:5000/v1/key\n')
+               f'  curl -H "X-API-Key: $KEY" {url}/v1/key\n'
+               f"\nThe partner app (client/README.md), in another terminal:\n"
+               f"  export STOREPRICE_API_KEY={grocery_key} STOREPRICE_URL={url}\n"
+               f"  .venv/bin/python -m client web\n")
