@@ -1,7 +1,7 @@
 """plans, server binding (allowed_ips) and the audit trail
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 
 Data step: release 1 stored a free-text ``plan`` on each key and every key carried its own
 limits. Each key now belongs to a row of ``plans``:
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
