@@ -2,12 +2,15 @@
 
 A key in the URL is refused; a missing, malformed or unknown key is a 401; only once the
 secret has verified does the answer say *why* a real key is refused (revoked, expired,
-not yet valid). The verified key becomes a ``Caller`` that later steps read."""
+not yet valid). The verified key becomes a ``Caller`` that later steps read.
+
+The moment of the check is the request's one clock reading (``app.clock``), taken by the
+pipeline before this step."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Date, bindparam, select
 from werkzeug.http import http_date
 
 from ..clock import now
@@ -15,9 +18,14 @@ from ..errors import Problem
 from ..extensions import request_connection
 from . import format as keyformat
 from .limits import auth_failure
-from .models import ApiKey
+from .models import ApiKey, DailyQuota
 
-KEY_BY_ID = select(ApiKey.__table__).where(ApiKey.id == bindparam("key_id"))
+# The key row and, in the same round trip, what it has used today (for the RateLimit
+# headers and GET /v1/key on calls that the daily quota does not count).
+KEY_BY_ID = (select(ApiKey.__table__, DailyQuota.used.label("used_today"))
+             .outerjoin(DailyQuota, (DailyQuota.key_id == ApiKey.id)
+                        & (DailyQuota.day == bindparam("day", type_=Date())))
+             .where(ApiKey.id == bindparam("key_id")))
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "x-api-key", "x_api_key", "token"}
 
 
@@ -31,6 +39,7 @@ class Caller:
     daily_limit: int
     rate_limit: str
     last_used_at: datetime | None
+    used_today: int = 0  # calls admitted today before this one
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
     sunset: datetime | None = None
 
@@ -55,8 +64,9 @@ def authenticate() -> Caller:
         raise auth_failure(client_ip, _invalid(
             "The API key is malformed or its checksum does not match."))
 
-    key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id}).first()
     pepper, moment = current_app.config["KEY_PEPPER"], now()
+    key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id,
+                                                   "day": moment.date()}).first()
     sunset = None
     if key is None:
         verified = False
@@ -70,7 +80,9 @@ def authenticate() -> Caller:
     if not verified:
         raise auth_failure(client_ip, _invalid("The API key is not recognised."))
 
-    # Only now that the secret is proven do we say *why* a real key is refused.
+    # Only now that the secret is proven do we say *why* a real key is refused; metering
+    # records the refusal under the key id (a stale deployment shows up), never billed.
+    g.refused_key_id = key.id
     if key.revoked_at is not None:
         raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=key.id)
     if key.expires_at is not None and moment >= key.expires_at:
@@ -82,13 +94,14 @@ def authenticate() -> Caller:
                       f"This API key is valid from {key.not_before:%Y-%m-%dT%H:%M:%SZ}.",
                       key_id=key.id)
 
+    del g.refused_key_id
     g.key_row = key  # the whole row, for GET /v1/key
     g.caller = Caller(
         id=key.id, scopes=frozenset(key.scopes.split(",")),
         countries=frozenset(key.countries.split(",")) if key.countries else None,
         categories=frozenset(key.categories.split(",")) if key.categories else None,
         daily_limit=key.daily_limit, rate_limit=key.rate_limit,
-        last_used_at=key.last_used_at, sunset=sunset,
+        last_used_at=key.last_used_at, used_today=key.used_today or 0, sunset=sunset,
         rotated_at=key.rotated_at if sunset else None)
     # No commit here: the limit step's writes finish this transaction (one round trip
     # fewer on PostgreSQL); a refused call's transaction is rolled back when the

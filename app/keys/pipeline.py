@@ -2,7 +2,8 @@
 
     request → key check → scope → restrictions → limits → handler → metering → response
 
-Each step lives in its own module; this file only puts them in order. Every endpoint is
+Each step lives in its own module; this file only puts them in order. The clock is read
+once, before the key check, and every step sees that moment (``app.clock``). Every endpoint is
 keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
 left open by accident (tests/keys/test_check.py walks the url_map to prove it)."""
 import re
@@ -11,6 +12,7 @@ import uuid
 
 from flask import current_app, g, request
 
+from ..clock import start_request_clock
 from ..extensions import close_request_connection
 from .check import authenticate, deprecation_headers
 from .limits import enforce_limits, rate_limit_headers
@@ -30,6 +32,7 @@ def before_request():
     if request.endpoint is None or request.endpoint in public_endpoints():
         return  # unknown routes fall through to a 404/405 problem; public ones need no key
 
+    start_request_clock()                        # one clock reading for every step
     caller = authenticate()                      # key check        (check.py)
     require_scope(caller, required_scope())      # scope            (scope.py)
     g.restrictions = Restrictions.of(caller)     # restrictions     (restrictions.py)
@@ -43,7 +46,7 @@ def after_request(response):
     if caller is not None:
         response.headers.extend(rate_limit_headers())
         response.headers.extend(deprecation_headers(caller))
-        meter(caller, response)                  # metering         (metering.py)
+    meter(response)                              # metering         (metering.py)
     log_request(response)
     return response
 

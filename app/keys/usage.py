@@ -1,5 +1,9 @@
 """Usage reports ("monitor usage"): per key, UTC day and endpoint, for billing and plan
-review, read from the rows that metering.py writes."""
+review, read from the rows that metering.py writes.
+
+Reconciliation: per key and day, the sum of ``admitted`` equals ``daily_quota.used``
+(``today.used`` in ``GET /v1/key``) exactly; ``units`` are what is billed (2xx answers
+produced), ``incomplete`` the admitted calls without a produced answer."""
 import csv
 import io
 from collections import defaultdict
@@ -10,8 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from .models import ApiKey, Usage
 
-COUNTERS = ("calls", "units", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-            "status_403", "status_429")
+from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
 # Billing: price per 1,000 billable units by plan, in USD cents (documented in README).
 PLAN_CENTS_PER_1000_UNITS = {"free": 0, "partner": 50, "enterprise": 30, "internal": 0}
 
@@ -46,7 +49,8 @@ def billing_summary(start: date, end: date) -> list[dict]:
         cents = counts["units"] * PLAN_CENTS_PER_1000_UNITS.get(plan, 0) / 1000
         summary.append({"key_id": key_id, "name": key.name if key else None,
                         "owner": key.owner if key else None, "plan": plan,
-                        "calls": counts["calls"], "units": counts["units"],
+                        "calls": counts["calls"], "admitted": counts["admitted"],
+                        "incomplete": counts["incomplete"], "units": counts["units"],
                         "amount_usd": f"{cents / 100:.2f}"})
     return summary
 
