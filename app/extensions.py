@@ -50,7 +50,8 @@ def close_request_connection(_error=None):
     connection = g.pop("db_connection", None)
     if connection is not None:
         _quietly(connection.close)
-    _quietly(db.session.remove)
+    if db.session.registry.has():  # only if the handler used the ORM session
+        _quietly(db.session.remove)
 
 
 def _quietly(close) -> None:
