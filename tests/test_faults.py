@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from conftest import TEST_DATABASE_URL, make_app
+from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_app
 from sqlalchemy import text
 
 
@@ -219,3 +219,60 @@ def test_a_database_lost_in_teardown_never_replaces_the_answer_nor_bills_it(tmp_
         used = db.session.execute(text("SELECT used FROM daily_quota")).scalar()
         db.engine.dispose()
     assert [tuple(row) for row in rows] == [(2, 2, 1, 1, 1)] and used == 2
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="set TEST_REDIS_URL to cut Redis off")
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="set TEST_DATABASE_URL to run on PostgreSQL"))])
+def test_books_stay_exact_through_a_redis_outage_under_gunicorn(tmp_path, database):
+    """Redis refused, then silent, then back, under 2 workers: every 503 came before
+    admission, so the books equal what the clients received, call for call."""
+    import redis
+    import requests
+    from concurrent.futures import ThreadPoolExecutor
+    from conftest import key_id, quota_used
+    from servers import Gunicorn
+    from sqlalchemy.engine import make_url
+
+    from app.extensions import db
+    from app.keys import lifecycle
+    from app.keys.models import Usage
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    redis_url = make_url(TEST_REDIS_URL.replace("redis://", "postgresql://"))
+    relay = TcpRelay(redis_url.port or 6379)
+    database_url = TEST_DATABASE_URL if database == "postgres" else f"sqlite:///{tmp_path / 'r.db'}"
+    app = make_app(database_url)
+    with app.app_context():
+        _, key = lifecycle.create_key("x", daily_limit=1000, rate_limit="10000/minute")
+    env = {"DATABASE_URL": database_url,
+           "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}/{redis_url.database}"}
+    received = []
+
+    def calls(count):
+        def one(_):
+            answer = requests.get(f"{url}/v1/items", headers={"X-API-Key": key}, timeout=30)
+            return answer.status_code, answer.json()["type"] if answer.status_code != 200 else None
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(one, range(count)))
+    with Gunicorn(env, workers=2) as url:
+        received += calls(12)
+        relay.cut()
+        down = calls(8)
+        relay.restore()
+        received += calls(4)
+        relay.silence()
+        started = time.monotonic()
+        silent = calls(4)
+        assert time.monotonic() - started < 8  # 0.5 s per call, four at a time
+        relay.restore()
+        received += calls(12)
+    assert set(received) == {(200, None)}
+    assert set(down + silent) == {(503, "/problems/unavailable")}
+    with app.app_context():
+        books = db.session.execute(db.select(
+            db.func.sum(Usage.calls), db.func.sum(Usage.admitted), db.func.sum(Usage.units),
+            db.func.sum(Usage.incomplete), db.func.sum(Usage.status_2xx),
+            db.func.sum(Usage.status_5xx)).where(Usage.key_id == key_id(key))).one()
+        db.engine.dispose()
+    assert tuple(books) == (40, 28, 28, 0, 28, 12)
+    assert quota_used(app, key) == 28
