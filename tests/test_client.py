@@ -360,7 +360,7 @@ def test_whoami_cli(api_server, cli):
     assert "Countries:   US" in out and "Categories:  all" in out
     assert "Limits:      10 calls per UTC day, rate 60/minute" in out
     assert "Expires:     never" in out
-    assert "Today:       1 used, 9 left" in out
+    assert "Today:       0 used, 10 left" in out  # self-inspection is free
     assert key not in out
 
 

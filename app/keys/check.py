@@ -81,8 +81,8 @@ def authenticate() -> Caller:
         raise auth_failure(client_ip, _invalid("The API key is not recognised."))
 
     # Only now that the secret is proven do we say *why* a real key is refused; metering
-    # records the refusal under the key id (a stale deployment shows up), never billed.
-    g.refused_key_id = key.id
+    # records such a refusal under the key id (a stale deployment shows up), never billed.
+    g.verified_key_id = key.id
     if key.revoked_at is not None:
         raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=key.id)
     if key.expires_at is not None and moment >= key.expires_at:
@@ -94,7 +94,6 @@ def authenticate() -> Caller:
                       f"This API key is valid from {key.not_before:%Y-%m-%dT%H:%M:%SZ}.",
                       key_id=key.id)
 
-    del g.refused_key_id
     g.key_row = key  # the whole row, for GET /v1/key
     g.caller = Caller(
         id=key.id, scopes=frozenset(key.scopes.split(",")),

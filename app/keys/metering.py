@@ -65,7 +65,7 @@ def record_admission(connection, caller, moment) -> None:
 def meter(response) -> None:
     """Complete an admitted call, or record a call that was not admitted."""
     caller = g.get("caller")
-    key_id = caller.id if caller is not None else g.get("refused_key_id")
+    key_id = caller.id if caller is not None else g.get("verified_key_id")
     if key_id is None:
         return  # nobody proven: a missing, malformed or unknown key is not anyone's call
     status, admitted = response.status_code, g.get("admitted", False)

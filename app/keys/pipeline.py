@@ -3,9 +3,10 @@
     request → key check → scope → restrictions → limits → handler → metering → response
 
 Each step lives in its own module; this file only puts them in order. The clock is read
-once, before the key check, and every step sees that moment (``app.clock``). Every endpoint is
-keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
-left open by accident (tests/keys/test_check.py walks the url_map to prove it)."""
+once, before the key check, and every step sees that moment (``app.clock``). Every
+endpoint is keyed unless it is declared public (``init_app(app, public=...)``), so a new
+route cannot be left open by accident (tests/keys/test_check.py walks the url_map to
+prove it)."""
 import re
 import time
 import uuid
