@@ -24,7 +24,7 @@ def engine_options(config) -> dict:
     """SQLAlchemy engine options for the configured database and DATABASE_TIMEOUT."""
     timeout = float(config["DATABASE_TIMEOUT"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A local file: nothing to ping; busy_timeout is set per connection (below).
+        # A local file: nothing to ping. sqlite3's timeout is SQLite's busy_timeout.
         return {"connect_args": {"timeout": timeout}}
     options = {
         # A network database can drop idle connections: check each as it leaves the pool.
@@ -65,7 +65,9 @@ def bounded_connection_class(limit: float):
         pass
 
     class BoundedConnection(psycopg.Connection):
-        """psycopg's connection, with a deadline on every wait for the server."""
+        """psycopg's connection, with a deadline on every wait for the server. psycopg
+        (3.3, pinned in requirements.txt) routes every query, commit and rollback through
+        ``wait`` and already supports a timeout there; it just never sets one."""
 
         def wait(self, gen, interval=0.1, timeout=None):
             try:
