@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
+from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
 from .models import ApiKey, Usage
 
-from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
 # Billing: price per 1,000 billable units by plan, in USD cents (documented in README).
 PLAN_CENTS_PER_1000_UNITS = {"free": 0, "partner": 50, "enterprise": 30, "internal": 0}
 

@@ -179,3 +179,25 @@ def test_last_used_at_is_written_at_most_once_a_minute(app, client, make_key):
     assert last_used(start) == start
     assert last_used(start + timedelta(seconds=30)) == start  # within the resolution
     assert last_used(start + timedelta(seconds=90)) == start + timedelta(seconds=90)
+
+
+def test_release_1_usage_rows_survive_the_upgrade(tmp_path):
+    """Migration 0004 keeps every row and estimates the admitted calls of old rows."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r1.db'}",
+                      "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(text(
+            "INSERT INTO usage (key_id, hour, endpoint, calls, units, status_2xx, status_3xx,"
+            " status_4xx, status_5xx, status_403, status_429) VALUES ('old', "
+            "'2026-11-30 10:00:00', 'GET /v1/items', 10, 7, 7, 0, 3, 0, 1, 2)"))
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(text("SELECT calls, admitted, units, incomplete, status_401 "
+                                      "FROM usage")).one()
+        db.engine.dispose()
+    assert tuple(row) == (10, 8, 7, 0, 0)
