@@ -3,12 +3,11 @@ import logging
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import keys, market
 from .config import Config
+from .database import bound_engine, engine_options
 from .errors import register_error_handlers
 from .extensions import api, db, limiter, migrate
 
@@ -20,17 +19,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
-    # A network database can drop idle connections, so check each one as it leaves the
-    # pool; SQLite is a local file, where that check would only cost a query per request.
-    network_db = not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    # DATABASE_TIMEOUT bounds every wait for the database (app/database.py).
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "pool_pre_ping": network_db, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        **engine_options(app.config), **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if app.config["TRUSTED_PROXY_HOPS"]:  # behind N proxies: the client is N hops back
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"],
                                 x_proto=0, x_host=0, x_port=0, x_prefix=0)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
     db.init_app(app)
+    with app.app_context():
+        bound_engine(db.engine, app.config["DATABASE_TIMEOUT"])
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
     api.init_app(app)
@@ -42,17 +41,3 @@ def create_app(config: dict | None = None) -> Flask:
     from .health import blp as health
     api.register_blueprint(health)
     return app
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """SQLite tuned for several worker processes: WAL lets readers run beside the writer,
-    busy_timeout makes a writer wait its turn instead of failing, and foreign keys on."""
-    if type(dbapi_connection).__module__ != "sqlite3":
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

@@ -1,10 +1,15 @@
 """The current UTC time as the app sees it (naive datetime, always UTC).
 
 Everything time-based (expiry, daily quotas, usage hours) reads this, so tests can move
-the clock across a UTC midnight by setting ``app.config["CLOCK"]``."""
+the clock across a UTC midnight by setting ``app.config["CLOCK"]``.
+
+**One clock reading per request:** the key pipeline reads the clock once, before the key
+check (``start_request_clock``); inside that request ``now()`` returns that same moment, so
+the expiry check, the daily quota, the handler's "today" and metering all agree, even for
+a call made at the stroke of midnight."""
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 
 def utcnow() -> datetime:
@@ -12,7 +17,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def start_request_clock() -> datetime:
+    """Read the clock once for the current request; every later ``now()`` in it agrees."""
+    g.moment = current_app.config["CLOCK"]()
+    return g.moment
+
+
 def now() -> datetime:
+    if has_request_context():
+        moment = g.get("moment")
+        if moment is not None:
+            return moment
     return current_app.config["CLOCK"]()
 
 

@@ -10,7 +10,10 @@ class Config:
     # Database: embedded SQLite by default, PostgreSQL for scale-out
     # (DATABASE_URL=postgresql+psycopg://user@host/db).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///storeprice.db")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # create_app adds pool_pre_ping for network databases
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # create_app adds the timeouts (app/database.py)
+    # The longest any request waits for the database (connect, statement, pool, SQLite's
+    # lock): past it the answer is a 503 problem, never a hang.
+    DATABASE_TIMEOUT = float(os.environ.get("DATABASE_TIMEOUT", "5"))
 
     # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
     # deployment with more than one worker must point this at Redis (redis://host:6379).

@@ -8,7 +8,13 @@ import logging
 import marshmallow as ma
 from flask import g, json, request
 from flask_smorest import Api
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("storeprice")
@@ -121,10 +127,12 @@ class ProblemApi(Api):
 def register_error_handlers(app):
     app.register_error_handler(Problem, problem_response)
 
-    @app.errorhandler(OperationalError)
+    @app.errorhandler(OperationalError)  # unreachable, silent past DATABASE_TIMEOUT, ...
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)  # no free pooled connection within DATABASE_TIMEOUT
     def database_unavailable(error):
         log.error("database unavailable: %s", error.__class__.__name__)
+        g.database_unavailable = True  # metering: do not wait for it a second time
         return problem_response(Problem(503, "unavailable", "The database is unreachable; "
                                         "try again shortly.", {"Retry-After": "5"}))
 

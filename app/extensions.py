@@ -1,4 +1,6 @@
 """Extensions are created here unbound and bound to an app in ``create_app`` (init_app)."""
+import logging
+
 from flask import g
 from flask_limiter import Limiter
 from flask_migrate import Migrate
@@ -41,6 +43,20 @@ def request_connection():
 
 
 def close_request_connection(_error=None):
+    """Teardown: give back the request's connection and end its ORM session.
+
+    The answer is already built when this runs, so a failure here (the database went away
+    and the rollback cannot reach it) is logged and never replaces the answer."""
     connection = g.pop("db_connection", None)
     if connection is not None:
-        connection.close()
+        _quietly(connection.close)
+    if db.session.registry.has():  # only if the handler used the ORM session
+        _quietly(db.session.remove)
+
+
+def _quietly(close) -> None:
+    try:
+        close()
+    except Exception as error:  # the connection is invalidated; the pool replaces it
+        logging.getLogger("storeprice").error(
+            "database teardown failed (%s); the answer stands", error.__class__.__name__)

@@ -147,7 +147,7 @@ def test_whoami_shows_what_the_key_allows(api_server):
             ["read"], ["US"], ["bakery", "dairy"])
         assert (me["daily_limit"], me["rate_limit"], me["status"]) == (50, "30/minute", "active")
         assert me["expires_at"] is not None
-        assert (me["today"]["used"], me["today"]["remaining"]) == (1, 49)
+        assert (me["today"]["used"], me["today"]["remaining"]) == (0, 50)  # whoami is free
         # The key is a secret: the client's repr shows only the public key id.
         assert key not in repr(api) and me["id"] in repr(api)
 
@@ -247,10 +247,10 @@ def test_429_is_retried_after_retry_after_then_succeeds(api_server):
 def test_daily_quota_is_not_slept_through(api_server):
     """Retry-After until midnight is longer than max_wait: raise at once, don't hang."""
     with sdk(api_server, api_server.key(daily_limit=1)) as api:
-        api.whoami()
+        api.items()
         started = time.monotonic()
         with pytest.raises(QuotaExceeded) as raised:
-            api.whoami()
+            api.items()
     assert time.monotonic() - started < 1
     assert isinstance(raised.value, RateLimited) and raised.value.retry_after > 3
 

@@ -109,7 +109,7 @@ def test_whoami(api_server, cli):
     assert code == 0
     assert "Countries:   US" in out and "Categories:  all" in out
     assert "Limits:      10 calls per UTC day, rate 60/minute" in out
-    assert "Today:       1 used, 9 left" in out
+    assert "Today:       0 used, 10 left" in out  # self-inspection is free
     assert key not in out
 
 
@@ -135,7 +135,7 @@ def test_failures_are_one_line(api_server, cli, key_options, argv, expected):
 
 def test_quota_and_network_errors(api_server, cli):
     key = api_server.key(daily_limit=1)
-    assert cli(key, "whoami", "--url", api_server.url)[0] == 0
+    assert cli(key, "deals", "--url", api_server.url, "--country", "US", "milk")[0] == 0
     code, _, err = cli(key, "deals", "--url", api_server.url, "--country", "US", "milk")
     assert code == 1
     assert "daily quota is used up; it resets at 00:00 UTC in " in one_line(err)

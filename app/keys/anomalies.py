@@ -1,6 +1,7 @@
 """Anomaly flags ("troubleshoot"): each key's current UTC hour against its own previous 7
-days. A traffic spike, an error-rate spike, or a burst of 403s (a misconfigured client, or
-someone probing beyond the key's scopes and restrictions), each with a sentence saying why."""
+days. A traffic spike, an error-rate spike, a burst of 403s (a misconfigured client, or
+someone probing beyond the key's scopes and restrictions), or calls with a revoked or
+expired key (a stale deployment), each with a sentence saying why."""
 from collections import defaultdict
 from datetime import timedelta
 
@@ -19,16 +20,17 @@ def anomalies() -> list[dict]:
     """Flags per key for the current UTC hour against the key's own previous 7 days."""
     current = now().replace(minute=0, second=0, microsecond=0)
     since = current - timedelta(days=7)
-    hours = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))  # key -> hour -> counts
+    hours = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))  # key -> hour -> counts
     for row in db.session.execute(
             select(Usage.key_id, Usage.hour, func.sum(Usage.calls),
-                   func.sum(Usage.status_4xx + Usage.status_5xx), func.sum(Usage.status_403))
+                   func.sum(Usage.status_4xx + Usage.status_5xx), func.sum(Usage.status_403),
+                   func.sum(Usage.status_401))
             .where(Usage.hour >= since).group_by(Usage.key_id, Usage.hour)):
-        hours[row[0]][row[1]] = [int(row[2]), int(row[3]), int(row[4])]
+        hours[row[0]][row[1]] = [int(row[2]), int(row[3]), int(row[4]), int(row[5])]
 
     flags = []
     for key_id, by_hour in sorted(hours.items()):
-        calls, errors, forbidden = by_hour.get(current, [0, 0, 0])
+        calls, errors, forbidden, stale = by_hour.get(current, [0, 0, 0, 0])
         past = [counts for hour, counts in by_hour.items() if hour < current]
         baseline = sum(c[0] for c in past) / (7 * 24)  # hours without calls count as zero
         past_calls = sum(c[0] for c in past)
@@ -43,6 +45,10 @@ def anomalies() -> list[dict]:
             flags.append(_flag(key_id, "forbidden-burst", f"{forbidden} calls refused with 403 "
                                "this hour: a misconfigured client, or someone probing beyond "
                                "the key's scopes and restrictions."))
+        if stale:  # only a verified secret of a revoked/expired key is recorded as a 401
+            flags.append(_flag(key_id, "stale-key", f"{stale} calls this hour with this key "
+                               "although it is revoked, expired or not yet valid: a "
+                               "deployment still uses it."))
     return flags
 
 

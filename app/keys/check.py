@@ -2,13 +2,17 @@
 
 A key in the URL is refused; a missing, malformed or unknown key is a 401; only once the
 secret has verified does the answer say *why* a real key is refused (revoked, expired,
-not yet valid). The verified key, with its plan's limits read in the same query, becomes
-a ``Caller`` that later steps read (server binding, scope, restrictions, limits)."""
+not yet valid). The verified key, with its plan's limits and today's count read in the
+same query, becomes a ``Caller`` that later steps read (server binding, scope,
+restrictions, limits).
+
+The moment of the check is the request's one clock reading (``app.clock``), taken by the
+pipeline before this step."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Date, bindparam, select
 from werkzeug.http import http_date
 
 from ..clock import now
@@ -16,13 +20,18 @@ from ..errors import Problem
 from ..extensions import request_connection
 from . import format as keyformat
 from .limits import auth_failure
-from .models import ApiKey, Plan
+from .models import ApiKey, DailyQuota, Plan
 from .plans import effective_limits
 
-# Key and plan in one round trip: a change to the plan applies from the next call.
+# One round trip: the key, its plan's limits (a change to the plan applies from the next
+# call) and what it has used today (for the RateLimit headers and GET /v1/key on calls
+# that the daily quota does not count).
 KEY_BY_ID = (select(ApiKey.__table__, Plan.daily_limit.label("plan_daily_limit"),
-                    Plan.rate_limit.label("plan_rate_limit"))
+                    Plan.rate_limit.label("plan_rate_limit"),
+                    DailyQuota.used.label("used_today"))
              .join(Plan, ApiKey.plan == Plan.id)
+             .outerjoin(DailyQuota, (DailyQuota.key_id == ApiKey.id)
+                        & (DailyQuota.day == bindparam("day", type_=Date())))
              .where(ApiKey.id == bindparam("key_id")))
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "x-api-key", "x_api_key", "token"}
 
@@ -38,6 +47,7 @@ class Caller:
     rate_limit: str
     allowed_ips: str | None  # server binding (binding.py); None = anywhere
     last_used_at: datetime | None
+    used_today: int = 0  # calls admitted today before this one
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
     sunset: datetime | None = None
 
@@ -62,8 +72,9 @@ def authenticate() -> Caller:
         raise auth_failure(client_ip, _invalid(
             "The API key is malformed or its checksum does not match."))
 
-    key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id}).first()
     pepper, moment = current_app.config["KEY_PEPPER"], now()
+    key = request_connection().execute(KEY_BY_ID, {"key_id": parsed.key_id,
+                                                   "day": moment.date()}).first()
     sunset = None
     if key is None:
         verified = False
@@ -77,7 +88,9 @@ def authenticate() -> Caller:
     if not verified:
         raise auth_failure(client_ip, _invalid("The API key is not recognised."))
 
-    # Only now that the secret is proven do we say *why* a real key is refused.
+    # Only now that the secret is proven do we say *why* a real key is refused; metering
+    # records such a refusal under the key id (a stale deployment shows up), never billed.
+    g.verified_key_id = key.id
     if key.revoked_at is not None:
         raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=key.id)
     if key.expires_at is not None and moment >= key.expires_at:
@@ -97,7 +110,7 @@ def authenticate() -> Caller:
         categories=frozenset(key.categories.split(",")) if key.categories else None,
         daily_limit=limits["daily_limit"], rate_limit=limits["rate_limit"],
         allowed_ips=key.allowed_ips,
-        last_used_at=key.last_used_at, sunset=sunset,
+        last_used_at=key.last_used_at, used_today=key.used_today or 0, sunset=sunset,
         rotated_at=key.rotated_at if sunset else None)
     # No commit here: the limit step's writes finish this transaction (one round trip
     # fewer on PostgreSQL); a refused call's transaction is rolled back when the

@@ -6,15 +6,22 @@
 - The **daily limit** is one atomic, conditional increment in the database:
   ``INSERT ... ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used``.
   No read-then-write, no process memory: exact across workers, hosts and restarts.
-  The admitted call is billed in the same transaction (see metering.py).
-Both run only after the key check, so nobody can spend another key's budget."""
+
+**What counts:** every call this step admits counts against the daily quota, whatever
+the handler then answers (a 403 restricted, 404 or 422 from the handler still used the
+service). Refusals before admission (bad key, scope, the minute window) do not count, and
+neither does self-inspection (views marked ``@quota_free``: ``GET /v1/key`` and
+``GET /v1/usage``), which stays available when the quota is used up; the minute window
+still applies to it. Admission is recorded in the same transaction that counts the call
+(admitted, not yet complete, nothing billed: see metering.py). Both limits run only
+after the key check, so nobody can spend another key's budget."""
 import logging
 import math
 import time
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import current_app, g
+from flask import current_app, g, request
 from limits import parse
 from limits.storage import MemoryStorage
 from sqlalchemy import Date, bindparam, text
@@ -22,7 +29,7 @@ from sqlalchemy import Date, bindparam, text
 from ..clock import now, seconds_until_next_utc_day
 from ..errors import Problem
 from ..extensions import limiter, request_connection
-from .metering import record_admitted_call
+from .metering import record_admission
 
 log = logging.getLogger("storeprice")
 DAY = 86400
@@ -48,6 +55,17 @@ def parse_rate(rate: str):
     return parse(rate)
 
 
+def quota_free(view):
+    """Mark a view as self-inspection: it never counts against the daily quota."""
+    view.counts_against_quota = False
+    return view
+
+
+def counts_against_quota() -> bool:
+    view = current_app.view_functions[request.endpoint]
+    return getattr(view, "counts_against_quota", True)
+
+
 def enforce_limits(caller) -> None:
     """Minute window first: a call it refuses must not use up the daily quota."""
     rate = parse_rate(caller.rate_limit)
@@ -60,16 +78,20 @@ def enforce_limits(caller) -> None:
                       {"Retry-After": str(resets_in)},
                       key_id=caller.id, retry_after=resets_in)
 
-    moment = now()
+    moment = now()  # the request's one clock reading
+    reset = seconds_until_next_utc_day(moment)
+    if not counts_against_quota():  # what the key check read, nothing counted
+        g.daily_window = Window(caller.daily_limit, DAY,
+                                max(0, caller.daily_limit - caller.used_today), reset)
+        return
     connection = request_connection()
     used = connection.execute(COUNT_ONE_CALL, {"key_id": caller.id, "day": moment.date(),
                                                "daily_limit": caller.daily_limit}).scalar()
     if used is not None:
-        # Bill the admitted call in the same transaction that counted it, so the quota and
-        # the usage report can never disagree (metering.py corrects it after the handler).
-        record_admitted_call(connection, caller, moment)
+        # Record the admission in the transaction that counted it, so the admitted calls
+        # in the usage report always equal the quota's count (nothing is billed yet).
+        record_admission(connection, caller, moment)
     connection.commit()
-    reset = seconds_until_next_utc_day(moment)
     remaining = caller.daily_limit - used if used is not None else 0
     g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
     if used is None:

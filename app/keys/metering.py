@@ -1,15 +1,23 @@
 """Last step of the pipeline: record what the key did, for billing, quotas and
 troubleshooting, and write one structured log line per request.
 
-Billable units: 1 per successful (2xx) call, plus 1 per 10 basket items on the
-cheapest-stores query (a view sets ``g.extra_units``). Refused or failed calls cost nothing
-but are still counted by status class, which is what anomaly detection reads.
+**Billing only what was served.** Billable units: 1 per 2xx answer the handler produced,
+plus 1 per 10 basket items on the cheapest-stores query (a view sets ``g.extra_units``).
+Self-inspection, refusals and failures cost nothing, but are counted by status class,
+which is what anomaly detection reads.
 
-One write per call: the limit step bills an admitted call as a plain success in the same
-transaction that counts it against the daily quota (``record_admitted_call``). After the
-handler, ``meter`` writes only the difference when the answer was something else (an
-error, or extra units). Nothing is held in process memory, so a crashed worker cannot lose
-a call that was counted."""
+**Two writes per admitted call, each one true when it is made:**
+
+1. *Admission* (``record_admission``, in the limit step's transaction, with the daily
+   quota's count): ``calls + 1, admitted + 1, incomplete + 1``. Nothing is billed yet.
+2. *Completion* (``meter``, once the answer exists): ``incomplete - 1`` and the answer's
+   status class and units. A 5xx answer records its status but stays incomplete.
+
+A worker killed between the two, or a database lost before the second, leaves the call
+admitted, incomplete and unbilled: the books never claim an answer that nobody produced.
+Calls not admitted (refused by scope or the minute window, over the daily quota, free
+self-inspection, a revoked or expired key whose secret verified) are recorded once, after
+the answer, under the key id. Nothing is held in process memory."""
 import json
 import logging
 import time
@@ -23,74 +31,75 @@ from ..extensions import db, request_connection
 
 log = logging.getLogger("storeprice.requests")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
-
+COUNTERS = ("calls", "admitted", "units", "incomplete", "status_2xx", "status_3xx",
+            "status_4xx", "status_5xx", "status_401", "status_403", "status_429")
 
 # One upsert: a new (key, hour, endpoint) row, or add these counts to the existing one.
-RECORD_CALL = text("""
-    INSERT INTO usage (key_id, hour, endpoint, calls, units, status_2xx, status_3xx,
-                       status_4xx, status_5xx, status_403, status_429)
-    VALUES (:key_id, :hour, :endpoint, :calls, :units, :status_2xx, :status_3xx,
-            :status_4xx, :status_5xx, :status_403, :status_429)
+RECORD_CALL = text(f"""
+    INSERT INTO usage (key_id, hour, endpoint, {", ".join(COUNTERS)})
+    VALUES (:key_id, :hour, :endpoint, {", ".join(":" + c for c in COUNTERS)})
     ON CONFLICT (key_id, hour, endpoint) DO UPDATE SET
-        calls = usage.calls + excluded.calls,
-        units = usage.units + excluded.units,
-        status_2xx = usage.status_2xx + excluded.status_2xx,
-        status_3xx = usage.status_3xx + excluded.status_3xx,
-        status_4xx = usage.status_4xx + excluded.status_4xx,
-        status_5xx = usage.status_5xx + excluded.status_5xx,
-        status_403 = usage.status_403 + excluded.status_403,
-        status_429 = usage.status_429 + excluded.status_429
+        {", ".join(f"{c} = usage.{c} + excluded.{c}" for c in COUNTERS)}
 """).bindparams(bindparam("hour", type_=DateTime()))
 TOUCH_KEY = text("UPDATE api_keys SET last_used_at = :moment WHERE id = :key_id") \
     .bindparams(bindparam("moment", type_=DateTime()))
 
+ADMISSION = {**dict.fromkeys(COUNTERS, 0), "calls": 1, "admitted": 1, "incomplete": 1}
 
-def counts(status: int, units: int) -> dict:
-    """One call with this status and these units, as usage counters."""
-    return {"calls": 1, "units": units,
+
+def answer_counts(status: int, units: int) -> dict:
+    """The status-class counters and units of one answer."""
+    return {**dict.fromkeys(COUNTERS, 0), "units": units,
             **{f"status_{n}xx": int(status // 100 == n) for n in (2, 3, 4, 5)},
-            "status_403": int(status == 403), "status_429": int(status == 429)}
+            "status_401": int(status == 401), "status_403": int(status == 403),
+            "status_429": int(status == 429)}
 
 
-ADMITTED = counts(200, 1)  # what an admitted call is billed as until its answer is known
-
-
-def record_admitted_call(connection, caller, moment) -> None:
-    """Bill an admitted call as a success; the caller commits with the quota count."""
-    g.admitted_at = moment
-    _record(connection, caller, moment, ADMITTED)
+def record_admission(connection, caller, moment) -> None:
+    """An admitted call, not yet answered; the limit step commits it with the quota."""
+    g.admitted = True
+    _record(connection, caller.id, moment, ADMISSION)
     _touch_key(connection, caller, moment)
 
 
-def meter(caller, response) -> None:
-    status = response.status_code
-    g.units = (1 + g.get("extra_units", 0)) if 200 <= status < 300 else 0
-    actual = counts(status, g.units)
-    admitted_at = g.get("admitted_at")
-    if admitted_at is None:  # refused before admission (scope, restrictions, limits)
-        moment, change = now(), actual
-    else:  # correct what admission assumed, in the same hour's row
-        moment, change = admitted_at, {name: actual[name] - ADMITTED[name] for name in actual}
-        if not any(change.values()):
-            return  # the usual case: a plain success, already recorded
+def meter(response) -> None:
+    """Complete an admitted call, or record a call that was not admitted."""
+    caller = g.get("caller")
+    key_id = caller.id if caller is not None else g.get("verified_key_id")
+    if key_id is None:
+        return  # nobody proven: a missing, malformed or unknown key is not anyone's call
+    status, admitted = response.status_code, g.get("admitted", False)
+    g.units = (1 + g.get("extra_units", 0)) if admitted and 200 <= status < 300 else 0
+    change = answer_counts(status, g.units)
+    if admitted:
+        change["incomplete"] = 0 if status >= 500 else -1  # a 5xx answer stays incomplete
+    else:
+        change["calls"] = 1
+    if g.get("database_unavailable"):
+        log.warning("usage of key %s not recorded: the database is unavailable", key_id)
+        return  # an admitted call stays incomplete, as it should
     connection = request_connection()
     try:
-        # End whatever a failed handler left open: on SQLite an uncommitted session write
-        # holds the database lock this connection is about to need.
-        db.session.rollback()
-        connection.rollback()
-        _record(connection, caller, moment, change)
-        if admitted_at is None:  # admission has touched the key already
-            _touch_key(connection, caller, moment)
+        if status >= 400:
+            # End whatever a failed handler left open: on SQLite an uncommitted session
+            # write holds the database lock this connection is about to need.
+            db.session.rollback()
+            connection.rollback()
+        _record(connection, key_id, now(), change)
+        if caller is not None and not admitted:  # admission touched the key already
+            _touch_key(connection, caller, now())
         connection.commit()
-    except Exception:  # metering must never turn a good answer into an error
-        connection.rollback()
-        log.exception("metering failed for key %s", caller.id)
+    except Exception as error:  # metering must never turn an answer into an error
+        log.error("usage of key %s not recorded (%s)", key_id, error.__class__.__name__)
+        try:
+            connection.rollback()
+        except Exception:  # the connection is gone; teardown hands it back invalidated
+            pass
 
 
-def _record(connection, caller, moment, change: dict) -> None:
+def _record(connection, key_id: str, moment, change: dict) -> None:
     connection.execute(RECORD_CALL, {
-        "key_id": caller.id, "hour": moment.replace(minute=0, second=0, microsecond=0),
+        "key_id": key_id, "hour": moment.replace(minute=0, second=0, microsecond=0),
         "endpoint": endpoint_label(), **change})
 
 

@@ -93,18 +93,28 @@ class DailyQuota(db.Model):
 
 class Usage(db.Model):
     """Metering: one row per key, UTC hour and endpoint. Daily reports sum the hours;
-    anomaly detection compares hours with the key's own baseline."""
+    anomaly detection compares hours with the key's own baseline (see metering.py).
+
+    ``calls`` = ``admitted`` (counted against the daily quota: summed per day they equal
+    ``daily_quota.used``) + calls refused before admission + free self-inspection calls.
+    ``incomplete`` = admitted calls without a produced 2xx-4xx answer (the worker died,
+    the answer was a 5xx, the database went away): billed nothing."""
     __tablename__ = "usage"
     # No foreign key: billing history outlives a deleted key.
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # truncated to the hour, UTC
     endpoint: Mapped[str] = mapped_column(String(60), primary_key=True)
     calls: Mapped[int] = mapped_column(default=0)
+    admitted: Mapped[int] = mapped_column(default=0, server_default="0")
+    incomplete: Mapped[int] = mapped_column(default=0, server_default="0")
     units: Mapped[int] = mapped_column(default=0)  # billable units (see metering.py)
     status_2xx: Mapped[int] = mapped_column(default=0)
     status_3xx: Mapped[int] = mapped_column(default=0)
     status_4xx: Mapped[int] = mapped_column(default=0)
     status_5xx: Mapped[int] = mapped_column(default=0)
+    # Part of 4xx: a revoked, expired or not-yet-valid key whose secret verified (a stale
+    # deployment); only such calls are recorded under a key id with a 401.
+    status_401: Mapped[int] = mapped_column(default=0, server_default="0")
     status_403: Mapped[int] = mapped_column(default=0)  # part of 4xx; bursts hint at probing
     status_429: Mapped[int] = mapped_column(default=0)  # part of 4xx; refused by a limit
 

@@ -3,15 +3,18 @@
     request → key check → server binding → scope → restrictions → limits → handler
             → metering → response
 
-Each step lives in its own module; this file only puts them in order. Every endpoint is
-keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
-left open by accident (tests/keys/test_check.py walks the url_map to prove it)."""
+Each step lives in its own module; this file only puts them in order. The clock is read
+once, before the key check, and every step sees that moment (``app.clock``). Every
+endpoint is keyed unless it is declared public (``init_app(app, public=...)``), so a new
+route cannot be left open by accident (tests/keys/test_check.py walks the url_map to
+prove it)."""
 import re
 import time
 import uuid
 
 from flask import current_app, g, request
 
+from ..clock import start_request_clock
 from ..extensions import close_request_connection
 from .binding import check_binding
 from .check import authenticate, deprecation_headers
@@ -32,6 +35,7 @@ def before_request():
     if request.endpoint is None or request.endpoint in public_endpoints():
         return  # unknown routes fall through to a 404/405 problem; public ones need no key
 
+    start_request_clock()                        # one clock reading for every step
     caller = authenticate()                      # key check        (check.py)
     check_binding(caller)                        # server binding   (binding.py)
     require_scope(caller, required_scope())      # scope            (scope.py)
@@ -46,7 +50,7 @@ def after_request(response):
     if caller is not None:
         response.headers.extend(rate_limit_headers())
         response.headers.extend(deprecation_headers(caller))
-        meter(caller, response)                  # metering         (metering.py)
+    meter(response)                              # metering         (metering.py)
     log_request(response)
     return response
 

@@ -1,5 +1,9 @@
 """Usage reports ("monitor usage"): per key, UTC day and endpoint, for billing and plan
-review, read from the rows that metering.py writes."""
+review, read from the rows that metering.py writes.
+
+Reconciliation: per key and day, the sum of ``admitted`` equals ``daily_quota.used``
+(``today.used`` in ``GET /v1/key``) exactly; ``units`` are what is billed (2xx answers
+produced), ``incomplete`` the admitted calls without a produced answer."""
 import csv
 import io
 from collections import defaultdict
@@ -8,11 +12,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
+from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
 from .models import ApiKey, Plan, Usage
 from .plans import revenue
-
-COUNTERS = ("calls", "units", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-            "status_403", "status_429")
 
 
 def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]:
@@ -32,7 +34,7 @@ def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]
 
 
 def billing_summary(start: date, end: date) -> list[dict]:
-    """Per key: plan, calls, units and the amount due at the plan's unit price (read from
+    """Per key: plan, calls, admitted, incomplete, units and the amount due at the plan's unit price (read from
     the plans table; a deleted key's usage is listed, priced at nothing)."""
     totals = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for row in daily_usage(start, end):
@@ -46,7 +48,8 @@ def billing_summary(start: date, end: date) -> list[dict]:
         plan = key.plan if key else "deleted"
         summary.append({"key_id": key_id, "name": key.name if key else None,
                         "owner": key.owner if key else None, "plan": plan,
-                        "calls": counts["calls"], "units": counts["units"],
+                        "calls": counts["calls"], "admitted": counts["admitted"],
+                        "incomplete": counts["incomplete"], "units": counts["units"],
                         "amount_usd": revenue(counts["units"], prices.get(plan, 0))})
     return summary
 

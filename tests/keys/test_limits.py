@@ -1,11 +1,12 @@
-"""Daily quota, per-minute rate limit, failed-auth throttling and the rate-limit headers."""
+"""Daily quota, per-minute rate limit, failed-auth throttling and the rate-limit headers;
+what counts against the quota, and one clock reading per request."""
 import re
 from datetime import datetime, timedelta
 
 from conftest import fresh_window, key_id, quota_used, row_count
 
 
-def call(client, key, url="/v1/key"):
+def call(client, key, url="/v1/items"):  # a call the daily quota counts
     return client.get(url, headers={"X-API-Key": key})
 
 
@@ -48,10 +49,11 @@ def test_minute_rate_limit_is_per_key_and_does_not_use_the_daily_quota(app, clie
     fresh_window()
     assert [call(client, limited).status_code for _ in range(3)] == [200, 200, 429]
     refused = call(client, limited)
+    assert quota_used(app, limited) == 2  # refused by the minute window: not counted
     assert refused.json["type"] == "/problems/rate-limited"
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert call(client, other).status_code == 200
-    me = call(client, limited)  # still limited, but the quota shows only the 2 admitted
+    me = call(client, limited, "/v1/key")  # self-inspection: the minute window applies
     assert quota_used(app, limited) == 2
     assert me.status_code == 429
 
@@ -83,3 +85,71 @@ def test_failed_authentication_is_throttled_per_ip(app, client, make_key):
     other_ip = client.get("/v1/key", headers={"X-API-Key": "spk_bad"},
                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other_ip.status_code == 401
+
+
+def test_what_the_handler_refuses_still_counts(app, client, make_key, catalogue):
+    """Admitted calls count whatever the handler answers: 403 restricted, 404, 422."""
+    key = make_key(countries=["US"], daily_limit=3)
+    answers = [call(client, key, url) for url in
+               ("/v1/stores?country=FR", "/v1/prices?item=nope", "/v1/items?page=0",
+                "/v1/items")]
+    assert [a.status_code for a in answers] == [403, 404, 422, 429]
+    assert answers[0].json["type"] == "/problems/restricted"
+    assert answers[3].json["type"] == "/problems/quota-exceeded"
+    assert quota_used(app, key) == 3
+    today = call(client, key, "/v1/key").json["today"]
+    assert (today["used"], today["remaining"]) == (3, 0)
+
+
+def test_self_inspection_is_free_and_answers_when_the_quota_is_used_up(app, client, make_key):
+    key = make_key(daily_limit=2, rate_limit="8/minute")
+    fresh_window(needed=20)
+    for _ in range(2):
+        me = call(client, key, "/v1/key")
+        assert me.status_code == 200 and me.json["today"]["used"] == 0
+    assert call(client, key, "/v1/usage").status_code == 200
+    assert [call(client, key).status_code for _ in range(3)] == [200, 200, 429]
+    me = call(client, key, "/v1/key")
+    assert me.status_code == 200
+    assert (me.json["today"]["used"], me.json["today"]["remaining"]) == (2, 0)
+    assert me.headers["RateLimit"].startswith('"daily";r=0;')
+    assert call(client, key, "/v1/usage").status_code == 200
+    assert quota_used(app, key) == 2
+    # The minute window still applies: 8 calls made, the ninth is refused.
+    refused = call(client, key, "/v1/key")
+    assert refused.status_code == 429 and refused.json["type"] == "/problems/rate-limited"
+
+
+def test_one_clock_reading_per_request_across_midnight(app, client, make_key):
+    """The clock is read once, before the key check: a call that starts at 23:59:59.9 is
+    that day's call in the expiry check, the quota, the usage row, the headers and
+    GET /v1/key, although the clock has moved into the next day while it runs."""
+    from app.extensions import db
+    from app.keys.models import Usage
+    before, after = datetime(2030, 1, 1, 23, 59, 59, 900000), datetime(2030, 1, 2, 0, 0, 1)
+    app.config["CLOCK"] = lambda: datetime(2030, 1, 1, 23, 59, 59)
+    key = make_key(daily_limit=5, expires_in="1s")  # expires at midnight
+    readings = []
+
+    def clock():
+        readings.append(1)
+        return before if len(readings) == 1 else after
+    app.config["CLOCK"] = clock
+    response = call(client, key)
+    assert response.status_code == 200 and len(readings) == 1
+    assert re.search(r'"daily";r=4;t=1\b', response.headers["RateLimit"])
+    readings.clear()
+    me = call(client, key, "/v1/key")
+    assert me.status_code == 200 and len(readings) == 1
+    assert me.json["today"] == {"day": "2030-01-01", "used": 1, "remaining": 4,
+                                "resets_in": 1}
+    from sqlalchemy import text
+    with app.app_context():
+        day, used = db.session.execute(text("SELECT day, used FROM daily_quota")).one()
+        assert (str(day), used) == ("2030-01-01", 1)
+        hours = {(row.hour, row.endpoint, row.admitted) for row in db.session.query(Usage)}
+    assert hours == {(datetime(2030, 1, 1, 23), "GET /v1/items", 1),
+                     (datetime(2030, 1, 1, 23), "GET /v1/key", 0)}
+    readings.clear()  # from now on the clock says 00:00:01: the key has expired
+    readings.append(1)
+    assert call(client, key).json["type"] == "/problems/expired-key"

@@ -23,24 +23,29 @@ def test_usage_matches_a_scripted_sequence_exactly(app, client, catalogue, make_
     assert client.post("/v1/cheapest-stores", json=big_basket,
                        headers=headers).status_code == 404  # unknown items: no units
     assert client.put("/v1/stores/us-cheapo-1/prices/milk", json={"price": "1"},
-                      headers=headers).status_code == 403  # scope
+                      headers=headers).status_code == 403  # scope: not admitted
+    assert client.get("/v1/key", headers=headers).status_code == 200  # free
 
     rows = client.get("/v1/usage?days=1", headers=headers).json["data"]
     by_endpoint = {row["endpoint"]: row for row in rows}
     assert set(by_endpoint) == {"GET /v1/items", "GET /v1/stores", "POST /v1/cheapest-stores",
-                                "PUT /v1/stores/<store_id>/prices/<item_id>", "GET /v1/usage"}
-    # The report includes the call asking for it: admitted calls are billed at admission.
-    this_call = by_endpoint["GET /v1/usage"]
-    assert (this_call["calls"], this_call["units"], this_call["status_2xx"]) == (1, 1, 1)
-    items = by_endpoint["GET /v1/items"]
-    assert (items["calls"], items["units"], items["status_2xx"], items["status_4xx"]) \
-        == (4, 3, 3, 1)
-    stores = by_endpoint["GET /v1/stores"]
-    assert (stores["calls"], stores["units"], stores["status_403"]) == (1, 0, 1)
-    cheapest = by_endpoint["POST /v1/cheapest-stores"]
-    assert (cheapest["calls"], cheapest["units"], cheapest["status_2xx"],
-            cheapest["status_4xx"]) == (2, 1, 1, 1)
-    assert by_endpoint["PUT /v1/stores/<store_id>/prices/<item_id>"]["status_403"] == 1
+                                "PUT /v1/stores/<store_id>/prices/<item_id>", "GET /v1/key"}
+
+    def counters(endpoint, *names):
+        return tuple(by_endpoint[endpoint][name] for name in names)
+    fields = ("calls", "admitted", "units", "incomplete", "status_2xx", "status_4xx")
+    assert counters("GET /v1/items", *fields) == (4, 4, 3, 0, 3, 1)
+    assert counters("GET /v1/stores", *fields, "status_403") == (1, 1, 0, 0, 0, 1, 1)
+    assert counters("POST /v1/cheapest-stores", *fields) == (2, 2, 1, 0, 1, 1)
+    assert counters("PUT /v1/stores/<store_id>/prices/<item_id>", *fields, "status_403") \
+        == (1, 0, 0, 0, 0, 1, 1)
+    assert counters("GET /v1/key", *fields) == (1, 0, 0, 0, 1, 0)  # self-inspection is free
+    # Reconciliation: the admitted calls are exactly what the daily quota counted.
+    assert sum(row["admitted"] for row in rows) == quota_used(app, key) == 7
+    # GET /v1/usage is recorded once answered: it shows in the next report, unbilled.
+    again = client.get("/v1/usage?days=1", headers=headers).json["data"]
+    assert [(r["calls"], r["admitted"], r["units"]) for r in again
+            if r["endpoint"] == "GET /v1/usage"] == [(1, 0, 0)]
 
 
 def test_units_grow_with_basket_size(app, client, catalogue, make_key):
@@ -65,16 +70,17 @@ def test_admin_report_json_csv_and_billing(app, client, make_key):
     admin = make_key(scopes=["admin"])
     reader = make_key(plan="pro")
     for _ in range(4):
-        client.get("/v1/key", headers={"X-API-Key": reader})
+        assert client.get("/v1/items", headers={"X-API-Key": reader}).status_code == 200
     report = client.get("/v1/admin/usage", headers={"X-API-Key": admin}).json
     billing = {row["key_id"]: row for row in report["billing"]}
     assert billing[key_id(reader)]["units"] == 4 and billing[key_id(reader)]["plan"] == "pro"
+    assert (billing[key_id(reader)]["admitted"], billing[key_id(reader)]["incomplete"]) == (4, 0)
     assert billing[key_id(reader)]["amount_usd"] == "0.00"  # 4 units at $0.50 per 1,000
     csv_text = client.get("/v1/admin/usage?format=csv", headers={"X-API-Key": admin})
     assert csv_text.mimetype == "text/csv"
     lines = csv_text.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("key_id,day,endpoint,calls,units")
-    assert any(line.startswith(f"{key_id(reader)},") and ",4,4," in line for line in lines)
+    assert lines[0].startswith("key_id,day,endpoint,calls,admitted,units,incomplete,")
+    assert any(line.startswith(f"{key_id(reader)},") and ",4,4,4,0," in line for line in lines)
     result = app.test_cli_runner().invoke(args=["usage", "report"])
     assert key_id(reader) in result.output and "pro" in result.output
     result = app.test_cli_runner().invoke(args=["usage", "report", "--csv"])
@@ -108,27 +114,26 @@ def test_anomalies_explain_spikes_errors_and_403_bursts(app, client, catalogue, 
 def test_one_json_log_line_per_request_without_the_secret(client, make_key, caplog):
     key = make_key()
     with caplog.at_level(logging.INFO, logger="storeprice.requests"):
-        client.get("/v1/key", headers={"X-API-Key": key, "X-Request-ID": "req-1"})
+        client.get("/v1/items", headers={"X-API-Key": key, "X-Request-ID": "req-1"})
     lines = [json.loads(r.message) for r in caplog.records if r.name == "storeprice.requests"]
     assert len(lines) == 1
     line = lines[0]
     assert line["request_id"] == "req-1" and line["key_id"] == key_id(key)
     assert (line["method"], line["route"], line["status"], line["units"]) \
-        == ("GET", "GET /v1/key", 200, 1)
+        == ("GET", "GET /v1/items", 200, 1)
     assert line["duration_ms"] >= 0
     assert key.split("_")[2] not in caplog.text
 
 
-def usage_row(app, key):
+def usage_rows(app, key):
     with app.app_context():
         rows = db.session.execute(db.select(Usage).where(Usage.key_id == key_id(key))).scalars()
-        return [(row.hour, row.endpoint, row.calls, row.units, row.status_2xx, row.status_4xx,
-                 row.status_5xx) for row in rows]
+        return [(row.endpoint, row.calls, row.admitted, row.units, row.incomplete,
+                 row.status_2xx, row.status_4xx, row.status_5xx, row.status_401) for row in rows]
 
 
-def test_a_call_that_fails_after_admission_is_corrected_to_a_5xx(app, client, make_key,
-                                                                  monkeypatch):
-    """Admission bills a success; the after-step turns it into what really happened."""
+def test_a_call_that_fails_after_admission_is_admitted_incomplete_and_unbilled(
+        app, client, make_key, monkeypatch):
     key = make_key(daily_limit=10)
     from app.market import catalogue
 
@@ -137,20 +142,28 @@ def test_a_call_that_fails_after_admission_is_corrected_to_a_5xx(app, client, ma
     monkeypatch.setattr(catalogue, "list_items", broken)
     response = client.get("/v1/items", headers={"X-API-Key": key})
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
-    [(_, endpoint, calls, units, ok, client_errors, server_errors)] = usage_row(app, key)
-    assert (endpoint, calls, units, ok, client_errors, server_errors) == \
-        ("GET /v1/items", 1, 0, 0, 0, 1)
+    assert usage_rows(app, key) == [("GET /v1/items", 1, 1, 0, 1, 0, 0, 1, 0)]
     assert quota_used(app, key) == 1  # the quota counts every admitted call
 
 
-def test_the_correction_lands_in_the_hour_the_call_was_admitted(app, client, make_key):
-    """Admitted at 10:59:59, answered after 11:00: one row, in the 10:00 hour."""
-    key = make_key(daily_limit=10)
-    moments = iter([datetime(2030, 1, 1, 10, 59, 59)] * 2)  # the key check, the limit step
-    app.config["CLOCK"] = lambda: next(moments, datetime(2030, 1, 1, 11, 0, 1))
-    response = client.get("/v1/items?page=0", headers={"X-API-Key": key})
-    assert response.status_code == 422
-    assert usage_row(app, key) == [(datetime(2030, 1, 1, 10), "GET /v1/items", 1, 0, 0, 1, 0)]
+def test_revoked_and_expired_keys_are_recorded_under_their_id_never_billed(
+        app, client, make_key):
+    revoked, expiring = make_key(daily_limit=10), make_key(daily_limit=10, expires_in="1h")
+    assert client.post(f"/v1/admin/keys/{key_id(revoked)}/revoke",
+                       headers={"X-API-Key": make_key(scopes=["admin"])}).status_code == 200
+    app.config["CLOCK"] = lambda: datetime.utcnow() + timedelta(hours=2)
+    for key, kind in ((revoked, "revoked-key"), (expiring, "expired-key")):
+        for _ in range(10):
+            answer = client.get("/v1/items", headers={"X-API-Key": key})
+            assert answer.status_code == 401 and answer.json["type"] == f"/problems/{kind}"
+        assert usage_rows(app, key) == [("GET /v1/items", 10, 0, 0, 0, 0, 10, 0, 10)]
+        assert quota_used(app, key) == 0
+    # A wrong secret proves nothing: nobody's call, recorded under no key.
+    assert client.get("/v1/items", headers={"X-API-Key": revoked[:-1] + "x"}).status_code == 401
+    assert usage_rows(app, revoked)[0][1] == 10
+    flags = app.test_cli_runner().invoke(args=["usage", "anomalies"]).output
+    assert f"{key_id(revoked)}  stale-key: 10 calls this hour" in flags
+    assert f"{key_id(expiring)}  stale-key: 10 calls this hour" in flags
 
 
 def test_last_used_at_is_written_at_most_once_a_minute(app, client, make_key):
@@ -166,3 +179,25 @@ def test_last_used_at_is_written_at_most_once_a_minute(app, client, make_key):
     assert last_used(start) == start
     assert last_used(start + timedelta(seconds=30)) == start  # within the resolution
     assert last_used(start + timedelta(seconds=90)) == start + timedelta(seconds=90)
+
+
+def test_release_1_usage_rows_survive_the_upgrade(tmp_path):
+    """Migration 0004 keeps every row and estimates the admitted calls of old rows."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r1.db'}",
+                      "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(text(
+            "INSERT INTO usage (key_id, hour, endpoint, calls, units, status_2xx, status_3xx,"
+            " status_4xx, status_5xx, status_403, status_429) VALUES ('old', "
+            "'2026-11-30 10:00:00', 'GET /v1/items', 10, 7, 7, 0, 3, 0, 1, 2)"))
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(text("SELECT calls, admitted, units, incomplete, status_401 "
+                                      "FROM usage")).one()
+        db.engine.dispose()
+    assert tuple(row) == (10, 8, 7, 0, 0)

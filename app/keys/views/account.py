@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from ...clock import now
 from ...schemas import StrictSchema
 from .. import usage
+from ..limits import quota_free
 from ..openapi import keyed_operation
 from ..schemas import CallerKeySchema
 from ..scope import requires
@@ -23,12 +24,17 @@ class UsageArgs(StrictSchema):
 class UsageRow(ma.Schema):
     day = ma.fields.String()
     endpoint = ma.fields.String()
-    calls = ma.fields.Integer()
-    units = ma.fields.Integer()
+    calls = ma.fields.Integer(metadata={"description": "every call recorded"})
+    admitted = ma.fields.Integer(metadata={
+        "description": "counted against the daily quota; summed per day = today.used"})
+    units = ma.fields.Integer(metadata={"description": "billed: 2xx answers produced"})
+    incomplete = ma.fields.Integer(metadata={
+        "description": "admitted, no answer produced (worker died, 5xx, database lost)"})
     status_2xx = ma.fields.Integer()
     status_3xx = ma.fields.Integer()
     status_4xx = ma.fields.Integer()
     status_5xx = ma.fields.Integer()
+    status_401 = ma.fields.Integer(metadata={"description": "revoked/expired key used"})
     status_403 = ma.fields.Integer()
     status_429 = ma.fields.Integer()
 
@@ -43,9 +49,13 @@ class UsageAnswer(ma.Schema):
 @blp.response(200, CallerKeySchema)
 @keyed_operation(blp)
 @requires("any")
+@quota_free
 def show_key():
-    """The calling key: scopes, restrictions, limits, expiry and today's usage."""
-    daily = g.daily_window  # what the limit step just counted
+    """The calling key: scopes, restrictions, limits, expiry and today's usage.
+
+    Self-inspection: never counted against the daily quota, and still answered when the
+    quota is used up (the minute window applies)."""
+    daily = g.daily_window  # what the limit step read
     today = {"day": now().date(), "used": daily.quota - daily.remaining,
              "remaining": daily.remaining, "resets_in": daily.resets_in}
     # The row the key check already read, plus today's count: no second query.
@@ -57,8 +67,12 @@ def show_key():
 @blp.response(200, UsageAnswer)
 @keyed_operation(blp, 422)
 @requires("any")
+@quota_free
 def show_usage(args):
-    """The calling key's usage per UTC day and endpoint."""
+    """The calling key's usage per UTC day and endpoint.
+
+    Self-inspection: never counted against the daily quota. This call itself is recorded
+    once it is answered, so it shows in the next report."""
     today = now().date()
     rows = usage.daily_usage(today - timedelta(days=args["days"] - 1), today, g.caller.id)
     return {"key_id": g.caller.id, "days": args["days"], "data": rows}
