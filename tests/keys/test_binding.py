@@ -14,8 +14,9 @@ def cli(app, *args):
     return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
 
 
-def call(client, key, peer, **headers):
-    return client.get("/v1/key", headers={"X-API-Key": key, **headers},
+def call(client, key, peer, path="/v1/items", **headers):
+    """A quota-counted call (GET /v1/key is free) from ``peer``."""
+    return client.get(path, headers={"X-API-Key": key, **headers},
                       environ_base={"REMOTE_ADDR": peer})
 
 
@@ -31,14 +32,14 @@ def test_a_bound_key_works_only_from_its_networks(app, client, make_key):
         assert refused.json["violated"] == [f"ip:{peer}"]
         assert refused.json["key_id"] == key_id(key)
     assert quota_used(app, key) == 4  # the four refusals did not count
-    me = call(client, key, "203.0.113.9").json
+    me = call(client, key, "203.0.113.9", path="/v1/key").json
     assert me["allowed_ips"] == ["198.51.100.7/32", "2001:db8::/32", "203.0.113.0/24"]
 
 
 def test_an_unbound_key_works_from_anywhere(client, make_key):
     key = make_key()
     assert call(client, key, "192.0.2.1").status_code == 200
-    assert call(client, key, "2001:db8::1").json["allowed_ips"] is None
+    assert call(client, key, "2001:db8::1", path="/v1/key").json["allowed_ips"] is None
 
 
 def test_binding_is_checked_before_the_scope_and_the_limits(app, client, make_key):
@@ -50,6 +51,7 @@ def test_binding_is_checked_before_the_scope_and_the_limits(app, client, make_ke
         assert call(client, key, "192.0.2.1").status_code == 403
     assert quota_used(app, key) == 0
     assert call(client, key, "203.0.113.5").status_code == 200  # the one call of the day
+    assert quota_used(app, key) == 1
 
 
 def test_spoofed_forwarded_for_is_ignored_by_default(client, make_key):
