@@ -105,7 +105,11 @@ def list_keys(page: int = 1, per_page: int = 100) -> dict:
 
 
 def get_key(key_id: str, for_update: bool = False) -> ApiKey:
+    """``for_update``: the row stays locked until the commit, so a check made on it (a
+    rotation in progress, the last admin) still holds when the change is written."""
     stmt = select(ApiKey).where(ApiKey.id == key_id)
+    if for_update:
+        _lock_on_sqlite()
     key = db.session.scalar(stmt.with_for_update(of=ApiKey) if for_update else stmt)
     if key is None:
         raise Problem(404, "not-found", f"No key with id '{key_id}'.")
@@ -206,10 +210,7 @@ def _active_admin_ids() -> set[str]:
     """The active admin keys, locked until the commit (PostgreSQL; SQLite has one writer),
     so two admins revoking each other at once cannot both succeed. Every caller takes
     these locks before any other, in id order, so two such calls cannot deadlock."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # No row locks in SQLite: a write that matches nothing takes the database's write
-        # lock now, so this check and the change that follows are one serial step.
-        db.session.execute(update(ApiKey).where(ApiKey.id.is_(None)).values(name=ApiKey.name))
+    _lock_on_sqlite()
     candidates = db.session.scalars(select(ApiKey).where(ApiKey.scopes.contains("admin"),
                                                          ApiKey.revoked_at.is_(None))
                                     .order_by(ApiKey.id).with_for_update(of=ApiKey))
@@ -222,3 +223,11 @@ def _keep_an_admin(admins: set[str], removing: set[str]) -> None:
                       "This is the last active admin key: without it nobody could manage "
                       "keys over the API. Create another admin key first.",
                       key_id=next(iter(admins & removing)))
+
+
+def _lock_on_sqlite() -> None:
+    """SQLite has no row locks (and ignores FOR UPDATE): a write that matches nothing takes
+    the database's write lock now, so the check that follows and the change are one serial
+    step; other writers wait for the commit (busy_timeout)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ApiKey).where(ApiKey.id.is_(None)).values(name=ApiKey.name))

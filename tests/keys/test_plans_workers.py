@@ -127,3 +127,26 @@ def test_two_admins_revoking_each_other_at_once_leave_one(backend):
     assert {kind for _, kind in results} <= {None, "/problems/last-admin-key",
                                              "/problems/revoked-key"}
     assert (200, None) in results
+
+
+def test_concurrent_rotations_one_wins_the_others_are_told(backend):
+    app, env = backend
+    admin = new_key(app, scopes=["admin"], plan="load")
+    target = new_key(app, plan="load")
+
+    def rotate(_):
+        response = requests.post(f"{url}/v1/admin/keys/{key_id(target)}/rotate",
+                                 headers={"X-API-Key": admin}, json={"grace": "1h"},
+                                 timeout=60)
+        return response.status_code, response.json()
+
+    with Gunicorn(env, workers=4) as url:
+        with ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(rotate, range(12)))
+        winners = [body["key"] for status, body in results if status == 200]
+        assert len(winners) == 1  # exactly one rotation; no new secret silently lost
+        assert {body["type"] for status, body in results if status != 200} \
+            == {"/problems/rotation-in-progress"}
+        for secret in (winners[0], target):  # the new one, and the old one in its grace
+            assert requests.get(f"{url}/v1/key", headers={"X-API-Key": secret},
+                                timeout=10).status_code == 200
