@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from ..clock import now
 from ..errors import Problem
@@ -105,7 +105,11 @@ def list_keys(page: int = 1, per_page: int = 100) -> dict:
 
 
 def get_key(key_id: str, for_update: bool = False) -> ApiKey:
+    """``for_update``: the row stays locked until the commit, so a check made on it (a
+    rotation in progress, the last admin) still holds when the change is written."""
     stmt = select(ApiKey).where(ApiKey.id == key_id)
+    if for_update:
+        _lock_on_sqlite()
     key = db.session.scalar(stmt.with_for_update(of=ApiKey) if for_update else stmt)
     if key is None:
         raise Problem(404, "not-found", f"No key with id '{key_id}'.")
@@ -159,9 +163,10 @@ def rotate_key(key_id: str, grace: str | None = None,
 
 def revoke_key(key_id: str) -> ApiKey:
     """Immediate in every worker: each request reads the key row, nothing is cached."""
+    admins = _active_admin_ids()  # locked first, in id order (see there)
     key = get_key(key_id, for_update=True)
     if key.revoked_at is None:
-        _keep_an_admin(removing={key.id})
+        _keep_an_admin(admins, removing={key.id})
         before = snapshot(key)
         key.revoked_at = now()
         audit.record("key.revoke", key.id, audit.diff(before, snapshot(key)))
@@ -170,8 +175,9 @@ def revoke_key(key_id: str) -> ApiKey:
 
 
 def delete_key(key_id: str) -> None:
+    admins = _active_admin_ids()
     key = get_key(key_id, for_update=True)
-    _keep_an_admin(removing={key.id})
+    _keep_an_admin(admins, removing={key.id})
     audit.record("key.delete", key.id, audit.diff(snapshot(key), {}))
     db.session.delete(key)  # usage rows and audit events stay: history outlives the key
     db.session.commit()
@@ -181,12 +187,13 @@ def prune_keys(unused_days: int) -> list[str]:
     """Delete keys not used (or, if never used, created) in the last ``unused_days``.
     The last active admin keys are kept even when unused."""
     cutoff = now() - timedelta(days=unused_days)
+    admins = _active_admin_ids()
     stale = or_(ApiKey.last_used_at < cutoff,
                 (ApiKey.last_used_at.is_(None)) & (ApiKey.created_at < cutoff))
     keys = db.session.scalars(select(ApiKey).where(stale).order_by(ApiKey.id)
                               .with_for_update(of=ApiKey)).all()
     ids = {key.id for key in keys}
-    if not _active_admin_ids() - ids:
+    if not admins - ids:
         keys = [key for key in keys if not _is_active_admin(key)]
     for key in keys:
         audit.record("key.prune", key.id, audit.diff(snapshot(key), {}))
@@ -200,17 +207,27 @@ def _is_active_admin(key: ApiKey) -> bool:
 
 
 def _active_admin_ids() -> set[str]:
-    # Locked (on PostgreSQL), so two admins revoking each other at once cannot both win.
+    """The active admin keys, locked until the commit (PostgreSQL; SQLite has one writer),
+    so two admins revoking each other at once cannot both succeed. Every caller takes
+    these locks before any other, in id order, so two such calls cannot deadlock."""
+    _lock_on_sqlite()
     candidates = db.session.scalars(select(ApiKey).where(ApiKey.scopes.contains("admin"),
                                                          ApiKey.revoked_at.is_(None))
-                                    .with_for_update(of=ApiKey))
+                                    .order_by(ApiKey.id).with_for_update(of=ApiKey))
     return {key.id for key in candidates if _is_active_admin(key)}
 
 
-def _keep_an_admin(removing: set[str]) -> None:
-    admins = _active_admin_ids()
+def _keep_an_admin(admins: set[str], removing: set[str]) -> None:
     if admins & removing and not admins - removing:
         raise Problem(409, "last-admin-key",
                       "This is the last active admin key: without it nobody could manage "
                       "keys over the API. Create another admin key first.",
                       key_id=next(iter(admins & removing)))
+
+
+def _lock_on_sqlite() -> None:
+    """SQLite has no row locks (and ignores FOR UPDATE): a write that matches nothing takes
+    the database's write lock now, so the check that follows and the change are one serial
+    step; other writers wait for the commit (busy_timeout)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(ApiKey).where(ApiKey.id.is_(None)).values(name=ApiKey.name))

@@ -10,6 +10,7 @@ from servers import Gunicorn
 
 from app.extensions import db
 from app.keys import lifecycle, plans
+from app.keys.models import ApiKey, AuditEvent
 
 BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
 BACKENDS.append(pytest.param("postgres", id="postgres+redis", marks=pytest.mark.skipif(
@@ -98,3 +99,54 @@ def test_forwarded_for_is_trusted_only_for_the_configured_hops(backend):
     assert set(via_proxy) == {(200, None)}
     assert set(spoofed) == {(403, "/problems/ip-not-allowed")}
     assert quota_used(app, key) == 20
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one(backend):
+    """The last-admin rule holds under a race: whichever revocation lands first, the other
+    admin key stays active, in every worker and on both backends."""
+    app, env = backend
+    first, second = (new_key(app, scopes=["admin"], plan="load") for _ in range(2))
+
+    def revoke(pair):
+        actor, target = pair
+        response = requests.post(f"{url}/v1/admin/keys/{key_id(target)}/revoke",
+                                 headers={"X-API-Key": actor}, timeout=60)
+        return response.status_code, response.json().get("type")
+
+    with Gunicorn(env, workers=4) as url:
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(revoke, [(first, second), (second, first)] * 16))
+    with app.app_context():
+        states = {key.id: key.revoked_at is None for key in
+                  db.session.scalars(db.select(ApiKey).where(
+                      ApiKey.id.in_([key_id(first), key_id(second)])))}
+        revocations = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                                        .where(AuditEvent.action == "key.revoke"))
+    assert sorted(states.values()) == [False, True]  # exactly one left active
+    assert revocations == 1
+    assert {kind for _, kind in results} <= {None, "/problems/last-admin-key",
+                                             "/problems/revoked-key"}
+    assert (200, None) in results
+
+
+def test_concurrent_rotations_one_wins_the_others_are_told(backend):
+    app, env = backend
+    admin = new_key(app, scopes=["admin"], plan="load")
+    target = new_key(app, plan="load")
+
+    def rotate(_):
+        response = requests.post(f"{url}/v1/admin/keys/{key_id(target)}/rotate",
+                                 headers={"X-API-Key": admin}, json={"grace": "1h"},
+                                 timeout=60)
+        return response.status_code, response.json()
+
+    with Gunicorn(env, workers=4) as url:
+        with ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(rotate, range(12)))
+        winners = [body["key"] for status, body in results if status == 200]
+        assert len(winners) == 1  # exactly one rotation; no new secret silently lost
+        assert {body["type"] for status, body in results if status != 200} \
+            == {"/problems/rotation-in-progress"}
+        for secret in (winners[0], target):  # the new one, and the old one in its grace
+            assert requests.get(f"{url}/v1/key", headers={"X-API-Key": secret},
+                                timeout=10).status_code == 200
