@@ -170,7 +170,7 @@ def revoke_key(key_id: str) -> ApiKey:
         before = snapshot(key)
         key.revoked_at = now()
         audit.record("key.revoke", key.id, audit.diff(before, snapshot(key)))
-        db.session.commit()
+    db.session.commit()  # also when already revoked: it ends the lock taken above
     return key
 
 

@@ -80,10 +80,10 @@ def meter(response) -> None:
         return  # an admitted call stays incomplete, as it should
     connection = request_connection()
     try:
+        # End whatever the handler left open (views commit their own work): on SQLite
+        # an open session transaction can hold the lock this connection is about to need.
+        db.session.rollback()
         if status >= 400:
-            # End whatever a failed handler left open: on SQLite an uncommitted session
-            # write holds the database lock this connection is about to need.
-            db.session.rollback()
             connection.rollback()
         _record(connection, key_id, now(), change)
         if caller is not None and not admitted:  # admission touched the key already

@@ -55,11 +55,11 @@ def test_a_plan_change_applies_to_the_next_call_in_every_worker(backend):
     key = new_key(app, plan="load")
     admin = new_key(app, scopes=["admin"], plan="load", daily_limit=100)
     with Gunicorn(env, workers=4) as url:
-        assert set(parallel_get(f"{url}/v1/key", key, 48)) == {(200, None)}  # every worker
+        assert set(parallel_get(f"{url}/v1/items", key, 48)) == {(200, None)}  # every worker
         changed = requests.patch(f"{url}/v1/admin/plans/load", headers={"X-API-Key": admin},
                                  json={"daily_limit": 60}, timeout=10)
         assert changed.status_code == 200
-        results = parallel_get(f"{url}/v1/key", key, 72)
+        results = parallel_get(f"{url}/v1/items", key, 72)
         limits = {requests.get(f"{url}/v1/key", headers={"X-API-Key": admin},
                                timeout=10).json()["daily_limit"] for _ in range(8)}
     # 48 were used before the change; the new limit of 60 leaves exactly 12, whichever
@@ -75,14 +75,14 @@ def test_binding_holds_in_every_worker_and_refusals_do_not_count(backend):
     key = new_key(app, plan="load", allowed_ips=["203.0.113.0/24"])
     admin = new_key(app, scopes=["admin"], plan="load")
     with Gunicorn(env, workers=4) as url:
-        refused = parallel_get(f"{url}/v1/key", key, 40)
-        spoofed = parallel_get(f"{url}/v1/key", key, 20, **{"X-Forwarded-For": "203.0.113.9"})
+        refused = parallel_get(f"{url}/v1/items", key, 40)
+        spoofed = parallel_get(f"{url}/v1/items", key, 20, **{"X-Forwarded-For": "203.0.113.9"})
         bound_here = requests.patch(f"{url}/v1/admin/keys/{key_id(key)}",
                                     headers={"X-API-Key": admin},
                                     json={"allowed_ips": ["127.0.0.1", "203.0.113.0/24"]},
                                     timeout=10)
         assert bound_here.status_code == 200
-        allowed = parallel_get(f"{url}/v1/key", key, 40)
+        allowed = parallel_get(f"{url}/v1/items", key, 40)
     assert set(refused) == set(spoofed) == {(403, "/problems/ip-not-allowed")}
     assert set(allowed) == {(200, None)}
     assert quota_used(app, key) == 40  # the 60 refusals never counted
@@ -92,9 +92,9 @@ def test_forwarded_for_is_trusted_only_for_the_configured_hops(backend):
     app, env = backend
     key = new_key(app, plan="load", allowed_ips=["203.0.113.0/24"])
     with Gunicorn({**env, "TRUSTED_PROXY_HOPS": "1"}, workers=2) as url:
-        via_proxy = parallel_get(f"{url}/v1/key", key, 20,
+        via_proxy = parallel_get(f"{url}/v1/items", key, 20,
                                  **{"X-Forwarded-For": "203.0.113.9"})
-        spoofed = parallel_get(f"{url}/v1/key", key, 20,
+        spoofed = parallel_get(f"{url}/v1/items", key, 20,
                                **{"X-Forwarded-For": "203.0.113.9, 192.0.2.1"})
     assert set(via_proxy) == {(200, None)}
     assert set(spoofed) == {(403, "/problems/ip-not-allowed")}
