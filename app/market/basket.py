@@ -14,7 +14,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 # Work budget of the plan search: one unit per store set (or set of chain envelopes)
 # whose cost it computes (a few microseconds each). Typical requests need tens to
-# hundreds of units, 1,000 stores with chain-wide prices up to ~10,000; the cap keeps a
+# hundreds of units, 1,000 stores with chain-wide prices 2,000-50,000; the cap keeps a
 # pathological one to a fraction of a second. The fixed setup (dominated stores, greedy
 # start, price guess: a few passes over the stores) is not counted.
 DEFAULT_WORK_BUDGET = 50_000
