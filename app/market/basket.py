@@ -12,10 +12,11 @@ import heapq
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Sequence
 
-# Work budget of the plan search: one unit per store set whose cost it computes (a few
-# microseconds each). Typical requests need tens to hundreds of units; the cap keeps a
-# pathological one to a fraction of a second. The fixed setup (greedy start, price
-# guess: a few passes over the stores) is not counted.
+# Work budget of the plan search: one unit per store set (or set of chain envelopes)
+# whose cost it computes (a few microseconds each). Typical requests need tens to
+# hundreds of units, 1,000 stores with chain-wide prices 2,000-50,000; the cap keeps a
+# pathological one to a fraction of a second. The fixed setup (dominated stores, greedy
+# start, price guess: a few passes over the stores) is not counted.
 DEFAULT_WORK_BUDGET = 50_000
 GUESS_ROUNDS = 20       # subgradient rounds in price_guess
 

@@ -36,29 +36,31 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     """The answer of POST /v1/cheapest-stores; with ``near``, over the stores within its
     radius only (the country and the key's restrictions still apply first)."""
     code = country or _only_country(rules)
-    found = db.session.execute(ITEMS_BY_SLUG, {"slugs": [slug for slug, _ in lines]}).all()
+    # Core statements on the session's own connection (same transaction): the ORM
+    # session's execute adds its own bookkeeping to each, which plain rows do not need.
+    sql = db.session.connection()
+    found = sql.execute(ITEMS_BY_SLUG, {"slugs": [slug for slug, _ in lines]}).all()
     category = {item.slug: item.category for item in found}
     unknown = [slug for slug, _ in lines if slug not in category]
     if unknown:
         raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
                       unknown=unknown)
     rules.check(countries=[code], categories=[category[slug] for slug, _ in lines])
-    country = db.session.execute(COUNTRY, {"code": code}).first()
+    country = sql.execute(COUNTRY, {"code": code}).first()
     if country is None:
         raise Problem(404, "not-found", f"No stores in country '{code}'.")
 
     item_slug = {item.id: item.slug for item in found}
     if near is None:
         in_reach = {store.id: store for store in
-                    db.session.execute(STORES_IN_COUNTRY, {"country": code})}
+                    sql.execute(STORES_IN_COUNTRY, {"country": code})}
         distance = {}
     else:
         nearby = stores_near(STORES_IN_COUNTRY, near, {"country": code})
         in_reach = {store.id: store for _, store in nearby}
         distance = {store.slug: rounded_km(km) for km, store in nearby}
-    rows = db.session.execute(BASKET_PRICES, {"item_ids": list(item_slug),
-                                              "store_ids": list(in_reach)}).all() \
-        if in_reach else []
+    rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
+                                       "store_ids": list(in_reach)}).all() if in_reach else []
     offers = [basket.Offer(in_reach[store_id].slug, item_slug[item_id], amount, regular)
               for store_id, item_id, amount, regular, _ in rows]
     promo_ends = {(in_reach[store_id].slug, item_slug[item_id]): ends.isoformat()

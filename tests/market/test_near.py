@@ -240,3 +240,23 @@ def test_get_basket_longer_than_a_url_takes_is_414_pointing_to_post(app, client,
     fits = items[:3000].rsplit(",", 1)[0]
     assert client.get(f"/v1/cheapest-stores?items={fits}&country=US",
                       headers=headers).status_code == 422
+
+
+def test_the_near_lookup_searches_the_index_instead_of_scanning_stores(app, headers):
+    """The box is answered by the (country, lat, lon) index: a range search on lat within
+    the country, never a scan of the stores table."""
+    from app.market.cheapest import STORES_IN_COUNTRY
+    from app.market.geo import bounding_box
+    from app.market.nearby import in_box
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by table size")
+        compiled = STORES_IN_COUNTRY.where(in_box(bounding_box(*BOSTON, 10))).compile(db.engine)
+        params = {**compiled.params, "country": "US"}
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}",
+            tuple(params[name] for name in compiled.positiontup)).all()
+    details = [row[-1] for row in plan]
+    assert any("USING INDEX ix_stores_country_lat_lon (country=? AND lat>? AND lat<?)" in d
+               for d in details), details
+    assert not any(d.startswith("SCAN") and "stores" in d for d in details), details
