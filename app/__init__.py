@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import keys, market
+from . import http, keys, market
 from .config import Config
 from .errors import register_error_handlers
 from .extensions import api, db, limiter, migrate
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         "pool_pre_ping": network_db, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
+    http.init_app(app)  # OPTIONS, 204s, no slash merging: before any route is added
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)

@@ -1,5 +1,5 @@
 """Liveness: ``GET /healthz`` answers without a key and checks the database."""
-from flask_smorest import Blueprint
+from .blueprint import Blueprint
 from sqlalchemy import text
 
 from .errors import ProblemSchema

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import marshmallow as ma
 from flask import g
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...clock import now
 from ...schemas import StrictSchema

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import marshmallow as ma
 from flask import Response
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...clock import now
 from ...schemas import StrictSchema

@@ -1,5 +1,5 @@
 """Catalogue reads: items, stores, prices and deals (scope ``read``)."""
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...clock import now
 from ...keys.openapi import keyed_operation

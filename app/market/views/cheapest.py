@@ -1,6 +1,6 @@
 """The core query (scope ``read``)."""
 from flask import g
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...keys.openapi import keyed_operation
 from ...keys.restrictions import current_restrictions

@@ -1,5 +1,5 @@
 """Catalogue writes: prices, items and stores (scope ``write``)."""
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...keys.openapi import keyed_operation
 from ...keys.restrictions import current_restrictions

@@ -1,0 +1,91 @@
+"""The OpenAPI document is a contract, so it is exact: what every operation shares is added
+here, once, instead of in each view (keyed operations add theirs in app/keys/openapi.py).
+
+For every operation: an ``operationId`` (the view's name), ``X-Request-ID`` on every
+response, ``405`` with ``Allow``, ``503`` with ``Retry-After`` (the database is down or
+silent), ``413``/``415`` where a body is read, and a ``default`` response: every error is
+``application/problem+json`` (app/errors.py). Path parameters get the description and
+pattern their package registers with ``describe_path_parameter``.
+
+It is an apispec plugin: flask-smorest calls ``operation_helper`` as each view is added."""
+from apispec import BasePlugin
+
+from .errors import PROBLEM_JSON, ProblemSchema
+
+# name -> {"description": ..., "schema": {...}}; static documentation, filled at import
+PATH_PARAMETERS: dict[str, dict] = {}
+
+HEADERS = {
+    "X-Request-ID": {"description": "The request id (yours if it was sane, else a new one); "
+                                    "it is the `instance` of a problem.",
+                     "required": True,
+                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"}},
+    "Retry-After": {"description": "Seconds to wait before trying again.", "required": True,
+                    "schema": {"type": "integer", "minimum": 0}},
+    "Allow": {"description": "The methods this path answers.", "required": True,
+              "schema": {"type": "string"}},
+}
+
+# The answers every operation can give whatever it does, and those of operations that
+# read a body.
+COMMON_ERRORS = {
+    405: ("Method not allowed on this path (see Allow)", ("Allow",)),
+    503: ("The database or the rate-limit storage is unreachable or silent",
+          ("Retry-After",)),
+}
+BODY_ERRORS = {
+    400: ("Malformed body: not JSON, not UTF-8, or nested too deep", ()),
+    413: ("The body is larger than MAX_CONTENT_LENGTH (64 KiB)", ()),
+    415: ("The body is not sent as application/json", ()),
+}
+
+
+def describe_path_parameter(name: str, description: str, **schema) -> None:
+    """Document a path parameter (``<key_id>``) wherever a route uses it."""
+    PATH_PARAMETERS[name] = {"description": description,
+                             "schema": {"type": "string", **schema}}
+
+
+def header_ref(name: str) -> dict:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def problem_response(description: str, headers=()) -> dict:
+    return {"description": description,
+            "content": {PROBLEM_JSON: {"schema": "Problem"}},
+            "headers": {name: header_ref(name) for name in headers}}
+
+
+class EveryOperation(BasePlugin):
+    """What all operations share (see the module docstring)."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        spec.components.schema("Problem", schema=ProblemSchema)
+        for name, header in HEADERS.items():
+            spec.components.header(name, header)
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        for method, operation in (operations or {}).items():
+            if rule is not None:
+                operation.setdefault("operationId", rule.endpoint.rsplit(".", 1)[-1])
+            responses = operation.setdefault("responses", {})
+            errors = dict(COMMON_ERRORS)
+            if "requestBody" in operation:
+                errors.update(BODY_ERRORS)
+            declared = {str(code) for code in responses}
+            for status, (description, headers) in errors.items():
+                if str(status) not in declared:
+                    responses[status] = problem_response(description, headers)
+            responses["default"] = problem_response("Any other error")
+            for response in responses.values():
+                if isinstance(response, dict):
+                    response.setdefault("headers", {})["X-Request-ID"] = header_ref(
+                        "X-Request-ID")
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        for parameter in parameters or []:  # flask-smorest's FlaskPlugin has added them
+            if isinstance(parameter, dict) and parameter.get("in") == "path":
+                parameter.update(PATH_PARAMETERS.get(parameter["name"], {}))
+        return None
