@@ -9,6 +9,8 @@ pattern their package registers with ``describe_path_parameter``.
 
 It is an apispec plugin: flask-smorest calls ``operation_helper`` as each view is added."""
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 from .errors import PROBLEM_JSON, ProblemSchema
 
@@ -46,6 +48,18 @@ def describe_path_parameter(name: str, description: str, **schema) -> None:
                              "schema": {"type": "string", **schema}}
 
 
+def nullable_nested(self, field, ret, **kwargs) -> dict:
+    """A nullable nested object (the basket's ``plan``) as ``allOf: [$ref], nullable``.
+    apispec writes ``anyOf: [{type: object, nullable: true}, $ref]``, which any object
+    matches and which generators turn into a bare dict instead of the model."""
+    if isinstance(field, fields.Nested) and field.allow_none and "anyOf" in ret:
+        refs = [branch for branch in ret["anyOf"] if "$ref" in branch]
+        if len(refs) == 1:
+            del ret["anyOf"]
+            ret.update(allOf=refs, nullable=True)
+    return {}
+
+
 def header_ref(name: str) -> dict:
     return {"$ref": f"#/components/headers/{name}"}
 
@@ -61,6 +75,9 @@ class EveryOperation(BasePlugin):
 
     def init_spec(self, spec):
         super().init_spec(spec)
+        for plugin in spec.plugins:
+            if isinstance(plugin, MarshmallowPlugin):
+                plugin.converter.add_attribute_function(nullable_nested)
         spec.components.schema("Problem", schema=ProblemSchema)
         for name, header in HEADERS.items():
             spec.components.header(name, header)

@@ -15,24 +15,31 @@ SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$",
 MONEY = validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$", error="Use a decimal string such as \"1.99\".")
 
 
+def described(text):
+    return {"metadata": {"description": text}}
+
+
 class ItemQuery(PageArgs):
-    q = fields.String(validate=validate.Length(max=100))
-    category = fields.String(validate=validate.Length(max=40))
+    q = fields.String(validate=validate.Length(max=100),
+                      **described("words of the item's name (case-insensitive)"))
+    category = fields.String(validate=validate.Length(max=40),
+                             **described("category id; outside the key's categories: 403"))
 
 
 class StoreQuery(PageArgs):
-    country = country_field()
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
 
 
 class PriceQuery(PageArgs):
-    item = fields.String(validate=SLUG)
-    store = fields.String(validate=SLUG)
-    country = country_field()
+    item = fields.String(validate=SLUG, **described("item id"))
+    store = fields.String(validate=SLUG, **described("store id"))
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
 
 
 class DealsQuery(PageArgs):
-    country = country_field()
-    category = fields.String(validate=validate.Length(max=40))
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
+    category = fields.String(validate=validate.Length(max=40),
+                             **described("category id; outside the key's categories: 403"))
 
 
 class ItemSchema(StrictSchema):
@@ -40,7 +47,8 @@ class ItemSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     size = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
-                                                               max=100000))
+                                                               max=100000),
+                        metadata={"exclusiveMinimum": True})  # OpenAPI 3.0's form of "> 0"
     unit = fields.String(required=True, validate=validate.OneOf(["l", "kg", "pcs"]))
 
 
@@ -77,10 +85,17 @@ DealPage = page_schema(DealSchema, "DealPage")
 
 # --- writes -------------------------------------------------------------------------
 
+AMOUNT = ("a decimal string, above zero, with at most the store currency's minor digits "
+          "(USD 2, JPY 0) and at most 2147483647 minor units")
+
+
 class PriceInput(StrictSchema):
-    price = fields.String(required=True, validate=MONEY)
-    regular_price = fields.String(allow_none=True, validate=MONEY)
-    promo_ends = fields.Date(allow_none=True)
+    price = fields.String(required=True, validate=MONEY,
+                          metadata={"description": f"the price now: {AMOUNT}"})
+    regular_price = fields.String(allow_none=True, validate=MONEY, metadata={
+        "description": f"on promotion, the usual price, above `price`: {AMOUNT}"})
+    promo_ends = fields.Date(allow_none=True, metadata={
+        "description": "the promotion's last day; needs regular_price"})
 
     @ma.validates_schema
     def promotion_is_complete(self, data, **_):

@@ -17,7 +17,8 @@ blp = Blueprint("account", __name__, url_prefix="/v1", description="The calling 
 
 
 class UsageArgs(StrictSchema):
-    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366))
+    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366),
+                             metadata={"description": "UTC days back from today (1-366)"})
 
 
 class UsageRow(ma.Schema):

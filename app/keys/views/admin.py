@@ -1,14 +1,17 @@
 """The key lifecycle and usage reports over HTTP (scope ``admin``). The CLI calls the
 same service functions (lifecycle.py, usage.py, anomalies.py)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import marshmallow as ma
 from flask import Response
+from werkzeug.routing import BaseConverter
 from ...blueprint import Blueprint
 
 from ...clock import now
-from ...schemas import StrictSchema
+from ...openapi import describe_path_parameter
+from ...schemas import StrictSchema, report_day
 from .. import anomalies as anomaly_service
+from .. import format as keyformat
 from .. import lifecycle as keys
 from .. import usage
 from ..openapi import keyed_operation
@@ -25,6 +28,16 @@ from ..schemas import (
 from ..scope import requires
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration")
+
+
+class KeyIdConverter(BaseConverter):
+    """``<key_id:key_id>`` matches only what a key id can be, so /keys/prune is never
+    taken for a key id (a GET there is a 405, not a 404 for key "prune")."""
+    regex = f"[0-9A-Za-z]{{{keyformat.ID_LENGTH}}}"
+
+
+describe_path_parameter("key_id", "The key's public id (the part after spk_).",
+                        pattern=f"^{KeyIdConverter.regex}$")
 
 
 def with_full_key(key, full_key):
@@ -52,7 +65,7 @@ def create_key(data):
     return with_full_key(*keys.create_key(**data))
 
 
-@blp.route("/keys/<key_id>", methods=["GET"])
+@blp.route("/keys/<key_id:key_id>", methods=["GET"])
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404)
 @requires("admin")
@@ -61,7 +74,7 @@ def show_key(key_id):
     return keys.get_key(key_id)
 
 
-@blp.route("/keys/<key_id>", methods=["PATCH"])
+@blp.route("/keys/<key_id:key_id>", methods=["PATCH"])
 @blp.arguments(KeyChanges)
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404, 422)
@@ -71,7 +84,7 @@ def update_key(data, key_id):
     return keys.update_key(key_id, data)
 
 
-@blp.route("/keys/<key_id>/rotate", methods=["POST"])
+@blp.route("/keys/<key_id:key_id>/rotate", methods=["POST"])
 @blp.arguments(RotateArgs)
 @blp.response(200, NewKeySchema)
 @keyed_operation(blp, 404, 409, 422)
@@ -81,7 +94,7 @@ def rotate_key(data, key_id):
     return with_full_key(*keys.rotate_key(key_id, data.get("grace")))
 
 
-@blp.route("/keys/<key_id>/revoke", methods=["POST"])
+@blp.route("/keys/<key_id:key_id>/revoke", methods=["POST"])
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404)
 @requires("admin")
@@ -90,7 +103,7 @@ def revoke_key(key_id):
     return keys.revoke_key(key_id)
 
 
-@blp.route("/keys/<key_id>", methods=["DELETE"])
+@blp.route("/keys/<key_id:key_id>", methods=["DELETE"])
 @blp.response(204)
 @keyed_operation(blp, 404)
 @requires("admin")
@@ -113,13 +126,17 @@ def prune_keys(data):
     return {"deleted": keys.prune_keys(data["unused_days"])}
 
 
-REPORT_DAYS = ma.validate.Range(min=date(1970, 1, 1), max=date(9999, 12, 30))
-
-
 class ReportArgs(StrictSchema):
-    from_ = ma.fields.Date(data_key="from", validate=REPORT_DAYS)
-    to = ma.fields.Date(validate=REPORT_DAYS)
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+    from_ = report_day("first day; default: 29 days before `to`; not after `to`",
+                       data_key="from")
+    to = report_day("last day, inclusive; default: today (UTC)")
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
+                              metadata={"description": "json, or csv (text/csv)"})
+
+    @ma.validates_schema
+    def from_is_not_after_to(self, data, **_):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ma.ValidationError("`from` is after `to`.", "from")
 
 
 class ReportAnswer(ma.Schema):
