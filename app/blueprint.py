@@ -9,13 +9,16 @@ failure is a problem a client can act on, never a 500:
   hits the interpreter's limit);
 - an integer with more than ``MAX_INT_DIGITS`` digits → 422 ``validation-error`` (no field of
   this API needs more, and int() of a huge string costs quadratic time).
-A body over ``MAX_CONTENT_LENGTH`` is refused by werkzeug with 413 while it is read, also
-when it comes chunked; a body that stalls is cut off by the server (app/serving.py, 408)."""
+A body over ``MAX_CONTENT_LENGTH`` is a 413: werkzeug refuses a Content-Length over it,
+and a chunked body (no length) that goes on past it is refused here — werkzeug would
+hand over its first MAX_CONTENT_LENGTH bytes as if they were the whole body, which then
+reads as "invalid JSON". A body that stalls is cut off by the server (app/serving.py, 408)."""
 import json
 
 import flask_smorest
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import Problem
 
@@ -55,7 +58,10 @@ def _nesting_depth(text: str) -> int:
 
 class JsonBodyParser(FlaskParser):
     def _raw_load_json(self, req):
-        data = req.get_data(cache=True)  # 413 from werkzeug if over the size limit
+        data = req.get_data(cache=True)  # 413 from werkzeug if Content-Length is over
+        if req.content_length is None and len(data) == req.max_content_length \
+                and req.environ["wsgi.input"].read(1):  # more than werkzeug let through
+            raise RequestEntityTooLarge()
         if not data:
             return core.missing  # no body at all: the schema says whether one is needed
         if not is_json_request(req):
