@@ -7,6 +7,9 @@ from .lifecycle import status as key_status
 from .scope import SCOPES
 
 DURATION = validate.Regexp(r"^\d{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
+# An expiry must lie in the future: at least one second from now.
+FUTURE_DURATION = validate.Regexp(r"^[1-9]\d{0,5}[smhd]$",
+                                  error="Use a duration above zero: 30d.")
 RATE = validate.Regexp(r"^\d{1,6}/(second|minute|hour|day)$",
                        error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
 
@@ -33,8 +36,9 @@ class KeyChanges(StrictSchema):
                           allow_none=True, validate=validate.Length(min=1))
     daily_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     rate_limit = fields.String(validate=RATE)
-    expires_in = fields.String(allow_none=True, validate=DURATION,
-                               metadata={"description": "from now, e.g. 30d; null = never"})
+    expires_in = fields.String(allow_none=True, validate=FUTURE_DURATION,
+                               metadata={"description": "from now, e.g. 30d (above zero); "
+                                                        "null = never"})
     not_before = UtcDateTime(allow_none=True)
 
 
