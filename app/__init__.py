@@ -34,10 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     # The key layer puts every request through its pipeline; only these need no key.
-    keys.init_app(app, api, public={"health.healthz"})
+    keys.init_app(app, api, public={"health.healthz", "docs.assets"})
     market.init_app(app, api)  # the API the keys protect
     from .health import blp as health
     api.register_blueprint(health)
+    from .docs import blp as docs
+    app.register_blueprint(docs)  # a plain Flask blueprint: not part of the API document
     return app
 
 
