@@ -75,6 +75,7 @@ class EveryOperation(BasePlugin):
 
     def init_spec(self, spec):
         super().init_spec(spec)
+        self.operation_ids = set()
         for plugin in spec.plugins:
             if isinstance(plugin, MarshmallowPlugin):
                 plugin.converter.add_attribute_function(nullable_nested)
@@ -87,6 +88,10 @@ class EveryOperation(BasePlugin):
         for method, operation in (operations or {}).items():
             if rule is not None:
                 operation.setdefault("operationId", rule.endpoint.rsplit(".", 1)[-1])
+            if operation.get("operationId") in self.operation_ids:  # generated clients break
+                raise ValueError(f"operationId {operation['operationId']} is used twice; "
+                                 "name one with @blp.doc(operationId=...)")
+            self.operation_ids.add(operation.get("operationId"))
             responses = operation.setdefault("responses", {})
             errors = dict(COMMON_ERRORS)
             if "requestBody" in operation:

@@ -58,46 +58,56 @@ class PruneArgs(StrictSchema):
 class CommaList(fields.Field):
     """Stored as "US,CA"; on the wire as ["CA", "US"], or null for "all"."""
 
+    def __init__(self, item: dict, **kwargs):
+        metadata = {"type": "array", "items": {"type": "string", **item},
+                    **kwargs.pop("metadata", {})}
+        super().__init__(required=True, metadata=metadata, **kwargs)
+
     def _serialize(self, value, attr, obj, **kwargs):
         return sorted(value.split(",")) if value else None
 
 
+STATUSES = ("active", "expired", "revoked", "pending")
+
+
 class KeySchema(ma.Schema):
-    id = fields.String()
-    name = fields.String()
-    owner = fields.String()
+    id = fields.String(required=True, metadata={"description": "the public key id"})
+    name = fields.String(required=True)
+    owner = fields.String(required=True)
     plan = fields.String()
-    status = fields.Function(lambda key: key_status(key),
-                             metadata={"description": "active, expired, revoked or pending"})
-    scopes = CommaList()
-    countries = CommaList(metadata={"description": "null: all countries"})
-    categories = CommaList(metadata={"description": "null: all categories"})
-    daily_limit = fields.Integer()
-    rate_limit = fields.String()
-    created_at = UtcDateTime()
-    not_before = UtcDateTime(allow_none=True)
-    expires_at = UtcDateTime(allow_none=True)
-    revoked_at = UtcDateTime(allow_none=True)
-    rotated_at = UtcDateTime(allow_none=True)
-    previous_valid_until = UtcDateTime(allow_none=True)
-    last_used_at = UtcDateTime(allow_none=True)
+    status = fields.Function(lambda key: key_status(key), required=True, metadata={
+        "type": "string", "enum": list(STATUSES), "description": "pending: not yet valid"})
+    scopes = CommaList({"enum": list(SCOPES)})
+    countries = CommaList({"pattern": "^[A-Z]{2}$"}, allow_none=True,
+                          metadata={"description": "null: all countries"})
+    categories = CommaList({}, allow_none=True, metadata={"description": "null: all categories"})
+    daily_limit = fields.Integer(required=True)
+    rate_limit = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    not_before = UtcDateTime(required=True, allow_none=True)
+    expires_at = UtcDateTime(required=True, allow_none=True)
+    revoked_at = UtcDateTime(required=True, allow_none=True)
+    rotated_at = UtcDateTime(required=True, allow_none=True)
+    previous_valid_until = UtcDateTime(required=True, allow_none=True)
+    last_used_at = UtcDateTime(required=True, allow_none=True)
 
 
 class NewKeySchema(KeySchema):
     """A key just created or rotated: the service returns (key, full_key) and the view
     attaches the full key as a transient attribute, never stored."""
-    key = fields.String(metadata={"description": "the full key: shown once, store it now"})
+    key = fields.String(required=True,
+                        metadata={"description": "the full key: shown once, store it now"})
 
 
 class TodaySchema(ma.Schema):
-    day = fields.Date()
-    used = fields.Integer()
-    remaining = fields.Integer()
-    resets_in = fields.Integer(metadata={"description": "seconds until 00:00 UTC"})
+    day = fields.Date(required=True)
+    used = fields.Integer(required=True)
+    remaining = fields.Integer(required=True)
+    resets_in = fields.Integer(required=True, metadata={"description": "seconds until 00:00 UTC"})
 
 
 class CallerKeySchema(KeySchema):
-    today = fields.Nested(TodaySchema)
+    today = fields.Nested(TodaySchema, required=True)
 
 
 KeyPage = page_schema(KeySchema, "KeyPage")

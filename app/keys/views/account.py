@@ -42,10 +42,15 @@ class UsageAnswer(ma.Schema):
 
 @blp.route("/key")
 @blp.response(200, CallerKeySchema)
+@blp.doc(operationId="show_calling_key")  # admin.show_key is GET /v1/admin/keys/{key_id}
 @keyed_operation(blp)
 @requires("any")
 def show_key():
-    """The calling key: scopes, restrictions, limits, expiry and today's usage."""
+    """The calling key: scopes, restrictions, limits, expiry and today's usage.
+
+    What the key sending this request may do (scopes, countries, categories, limits,
+    expiry) and how much of today's quota it has used. Works with any scope.
+    """
     daily = g.daily_window  # what the limit step just counted
     today = {"day": now().date(), "used": daily.quota - daily.remaining,
              "remaining": daily.remaining, "resets_in": daily.resets_in}
@@ -59,7 +64,11 @@ def show_key():
 @keyed_operation(blp, 422)
 @requires("any")
 def show_usage(args):
-    """The calling key's usage per UTC day and endpoint."""
+    """The calling key's usage per UTC day and endpoint.
+
+    Calls, billable units and answers by status class of the calling key, per UTC day and
+    endpoint, over the last `days` days (today included).
+    """
     today = now().date()
     rows = usage.daily_usage(today - timedelta(days=args["days"] - 1), today, g.caller.id)
     return {"key_id": g.caller.id, "days": args["days"], "data": rows}

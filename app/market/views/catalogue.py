@@ -26,7 +26,11 @@ blp = Blueprint("catalogue", __name__, url_prefix="/v1", description="Catalogue 
 @keyed_operation(blp, 422)
 @requires("read")
 def list_items(args):
-    """Search the catalogue (narrowed to the key's categories)."""
+    """Search the catalogue (narrowed to the key's categories).
+
+    Items whose name matches `q`, optionally of one category. Without `category`, only the
+    key's categories are listed; a category outside them is a 403.
+    """
     return catalogue.list_items(current_restrictions(), **args)
 
 
@@ -36,7 +40,11 @@ def list_items(args):
 @keyed_operation(blp, 422)
 @requires("read")
 def list_stores(args):
-    """List stores (narrowed to the key's countries)."""
+    """List stores (narrowed to the key's countries).
+
+    Stores, optionally of one country. Without `country`, only the key's countries are
+    listed; a country outside them is a 403.
+    """
     return catalogue.list_stores(current_restrictions(), **args)
 
 
@@ -46,7 +54,11 @@ def list_stores(args):
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def list_prices(args):
-    """List current prices, filtered by item, store or country."""
+    """List current prices, filtered by item, store or country.
+
+    Current prices, each with its store, item, currency and promotion. An unknown item or
+    store is a 404.
+    """
     return catalogue.list_prices(current_restrictions(), **args)
 
 
@@ -56,5 +68,9 @@ def list_prices(args):
 @keyed_operation(blp, 422)
 @requires("read")
 def list_deals(args):
-    """Today's discounted prices, biggest saving first."""
+    """Today's discounted prices, biggest saving first.
+
+    Prices on promotion today (regular_price above price, promo_ends not passed), biggest
+    saving first, within the key's restrictions.
+    """
     return catalogue.list_deals(current_restrictions(), now().date(), **args)

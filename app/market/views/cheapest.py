@@ -25,7 +25,13 @@ def answer(args):
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def post_cheapest_stores(args):
-    """Where to buy a basket at the lowest price: single stores, per item and a plan."""
+    """Where to buy a basket at the lowest price: single stores, per item and a plan.
+
+    For a basket of 1-100 distinct items (quantities 1-99) in one country: single stores
+    ranked by total (complete baskets first, ties by store id), the cheapest offer per
+    item, and the cheapest plan over at most `max_stores` stores. Unknown items are a 404
+    listing them. Billed 1 unit plus 1 per 10 items.
+    """
     return answer(args)
 
 
@@ -35,5 +41,9 @@ def post_cheapest_stores(args):
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def get_cheapest_stores(args):
-    """The same for curl: ?items=a,b,c&country=US, quantities 1."""
+    """The same for curl: ?items=a,b,c&country=US, quantities 1.
+
+    The POST form's answer for a comma-separated list of item ids, each with quantity 1
+    (the request line must stay under 4094 bytes; use POST for large baskets).
+    """
     return answer(args)
