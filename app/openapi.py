@@ -101,10 +101,13 @@ class EveryOperation(BasePlugin):
                 if str(status) not in declared:
                     responses[status] = problem_response(description, headers)
             responses["default"] = problem_response("Any other error")
-            for response in responses.values():
+            for status, response in responses.items():
                 if isinstance(response, dict):
-                    response.setdefault("headers", {})["X-Request-ID"] = header_ref(
-                        "X-Request-ID")
+                    headers = response.setdefault("headers", {})
+                    headers["X-Request-ID"] = header_ref("X-Request-ID")
+                    for name in COMMON_ERRORS.get(int(status) if str(status).isdigit()
+                                                  else 0, ("", ()))[1]:
+                        headers[name] = header_ref(name)  # also where a view declared it
 
     def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
         for parameter in parameters or []:  # flask-smorest's FlaskPlugin has added them
