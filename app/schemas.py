@@ -39,6 +39,16 @@ def report_day(description: str, **kwargs) -> fields.Date:
         "pattern": DAY_PATTERN}, **kwargs)
 
 
+# Free text may hold any character but NUL, which PostgreSQL text cannot store: refused
+# the same way on every backend, and stated in the document as a pattern.
+NO_NUL = validate.Regexp(r"^[^\u0000]*$", error="Text cannot contain a NUL character.")
+
+
+def text(*, max: int, min: int = 0, **kwargs) -> fields.String:
+    """A free-text field: a length range, no NUL."""
+    return fields.String(validate=[validate.Length(min=min, max=max), NO_NUL], **kwargs)
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE  # a misspelt field is an error, not silently ignored

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema
+from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, text
 from .lifecycle import status as key_status
 from .scope import SCOPES
 
@@ -25,9 +25,9 @@ class CodeList(fields.List):
 
 class KeyChanges(StrictSchema):
     """What an admin may change on an existing key (None for countries/categories = all)."""
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    owner = fields.String(validate=validate.Length(max=120))
-    plan = fields.String(validate=validate.Length(min=1, max=20))
+    name = text(min=1, max=120)
+    owner = text(max=120)
+    plan = text(min=1, max=20)
     scopes = CodeList(fields.String(validate=validate.OneOf(SCOPES)),
                       validate=validate.Length(min=1))
     countries = CodeList(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
@@ -43,7 +43,7 @@ class KeyChanges(StrictSchema):
 
 
 class KeyCreate(KeyChanges):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = text(required=True, min=1, max=120)
 
 
 class RotateArgs(StrictSchema):

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema
+from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, text
 
 
 def country_field(**kwargs):
@@ -20,9 +20,9 @@ def described(text):
 
 
 class ItemQuery(PageArgs):
-    q = fields.String(validate=validate.Length(max=100),
+    q = text(max=100,
                       **described("words of the item's name (case-insensitive)"))
-    category = fields.String(validate=validate.Length(max=40),
+    category = text(max=40,
                              **described("category id; outside the key's categories: 403"))
 
 
@@ -38,14 +38,14 @@ class PriceQuery(PageArgs):
 
 class DealsQuery(PageArgs):
     country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
-    category = fields.String(validate=validate.Length(max=40),
+    category = text(max=40,
                              **described("category id; outside the key's categories: 403"))
 
 
 class ItemSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = text(required=True, min=1, max=120)
+    category = text(required=True, min=1, max=40)
     size = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
                                                                max=100000),
                         metadata={"exclusiveMinimum": True})  # OpenAPI 3.0's form of "> 0"
@@ -54,11 +54,11 @@ class ItemSchema(StrictSchema):
 
 class StoreSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = text(required=True, min=1, max=120)
     chain = fields.Function(lambda store: store.chain.slug, deserialize=str, required=True,
                             validate=SLUG, metadata={"type": "string", "description": "chain id"})
     country = country_field(required=True)
-    city = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    city = text(required=True, min=1, max=80)
 
 
 class PriceSchema(ma.Schema):
