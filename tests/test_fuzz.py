@@ -172,6 +172,57 @@ def test_fuzz_without_key(case, fuzz_app, statuses):
         assert response.status_code in (400, 401, 404, 405), "answered without a key"
 
 
+# --- stateful: the key lifecycle through the document's links -------------------------
+
+STATEFUL_SETTINGS = settings(FUZZ_SETTINGS, max_examples=15, stateful_step_count=6)
+
+
+def lifecycle_schema():
+    """Only the key lifecycle, and only the links the document declares (POST /keys ->
+    show/update/rotate/revoke/delete that key): schemathesis' own link inference would
+    also follow GET /v1/key's id, which is the fuzz key's."""
+    config = SchemathesisConfig.from_dict({
+        "seed": SEED,
+        "generation": {"mode": "positive", "deterministic": True, "database": "none",
+                       "with-security-parameters": False},
+        "phases": {"stateful": {"inference": {"algorithms": []}}},
+    })
+    return schemathesis.openapi.from_dict(openapi_document(), config=config).include(
+        path_regex=r"^/v1/admin/keys")
+
+
+def test_key_lifecycle_stateful(fuzz_app, fuzz_key, make_key):
+    """Create a key, then show, patch, rotate, revoke or delete it, in generated orders:
+    every step answers as documented (all checks), the fuzz key survives."""
+    schema = lifecycle_schema()
+    schema.app = fuzz_app
+    fuzz_id, steps = key_id(fuzz_key), Counter()
+
+    class KeyLifecycle(schema.as_state_machine()):
+        def before_call(self, case):
+            if (case.path_parameters or {}).get("key_id") == fuzz_id:
+                case.path_parameters["key_id"] = key_id(make_key(name="fuzz victim"))
+
+        def get_call_kwargs(self, case):
+            return {"app": fuzz_app, "headers": {"X-API-Key": fuzz_key}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # headers=: the credentials are ours, so ignored_auth probes without them
+            case.validate_response(response, additional_checks=additional_checks,
+                                   headers=kwargs["headers"], transport_kwargs=kwargs,
+                                   recorder=self.recorder)
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            steps[(case.method, response.status_code)] += 1
+
+    KeyLifecycle.run(settings=STATEFUL_SETTINGS)
+    assert steps[("POST", 201)] and any(method != "POST" and 200 <= status < 300
+                                        for method, status in steps), steps
+    check = fuzz_app.test_client().get("/v1/key", headers={"X-API-Key": fuzz_key})
+    assert check.status_code == 200
+
+
 # --- regression tests for what the fuzzing found ------------------------------------
 
 def checked(method, path, response, **parts):

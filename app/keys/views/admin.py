@@ -59,9 +59,15 @@ def list_keys(args):
     return keys.list_keys(**args)
 
 
+# OpenAPI links: what a client (and the fuzzer's stateful run) can do next with a new key.
+KEY_LINKS = {name: {"operationId": name, "parameters": {"key_id": "$response.body#/id"}}
+             for name in ("show_key", "update_key", "rotate_key", "revoke_key", "delete_key")}
+
+
 @blp.route("/keys", methods=["POST"])
 @blp.arguments(KeyCreate)
 @blp.response(201, NewKeySchema)
+@blp.doc(responses={201: {"links": KEY_LINKS}})
 @keyed_operation(blp, 422)
 @requires("admin")
 def create_key(data):
