@@ -31,6 +31,7 @@ from conftest import key_id
 from fuzz_support import LoggedError, openapi_document, steer
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 from sqlalchemy import event
 
@@ -328,3 +329,21 @@ def test_report_days_outside_the_documented_range_are_422(fuzz_app, fuzz_key, qu
                                           headers={"X-API-Key": fuzz_key})
     checked("GET", "/v1/admin/usage", response, query=query)
     assert response.status_code == 422
+
+
+def test_the_checks_catch_a_missing_header_or_wrong_media_type(fuzz_app, fuzz_key):
+    """The header and media-type promises are really checked: break an answer, see it."""
+    client, headers = fuzz_app.test_client(), {"X-API-Key": fuzz_key}
+    response = client.get("/v1/items", headers=headers)
+    checked("GET", "/v1/items", response)  # as served: fine
+    del response.headers["RateLimit"]
+    with pytest.raises(FailureGroup) as missing:
+        checked("GET", "/v1/items", response)
+    assert "RateLimit" in str(missing.value.exceptions)
+    problem = client.get("/v1/items?per_page=0", headers=headers)
+    assert problem.status_code == 422
+    problem.headers["Content-Type"] = "application/json"
+    with pytest.raises(FailureGroup) as wrong:
+        checked("GET", "/v1/items", problem, query={"per_page": 0})
+    assert "Content-Type" in str(wrong.value.exceptions) or "content type" in \
+        str(wrong.value.exceptions).lower()
