@@ -102,12 +102,14 @@ class EveryOperation(BasePlugin):
                     responses[status] = problem_response(description, headers)
             responses["default"] = problem_response("Any other error")
             for status, response in responses.items():
-                if isinstance(response, dict):
-                    headers = response.setdefault("headers", {})
-                    headers["X-Request-ID"] = header_ref("X-Request-ID")
-                    for name in COMMON_ERRORS.get(int(status) if str(status).isdigit()
-                                                  else 0, ("", ()))[1]:
-                        headers[name] = header_ref(name)  # also where a view declared it
+                if not isinstance(response, dict):
+                    continue
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = header_ref("X-Request-ID")
+                _, common = COMMON_ERRORS.get(int(status) if str(status).isdigit() else 0,
+                                              ("", ()))
+                for name in common:  # also on a 405/503 that a view declared itself
+                    headers[name] = header_ref(name)
 
     def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
         for parameter in parameters or []:  # flask-smorest's FlaskPlugin has added them
