@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import http, keys, market
 from .config import Config
@@ -24,6 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
     network_db = not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         "pool_pre_ping": network_db, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if app.config["TRUSTED_PROXY_HOPS"]:  # behind N proxies: the client is N hops back
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"],
+                                x_proto=0, x_host=0, x_port=0, x_prefix=0)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
     http.init_app(app)  # OPTIONS, 204s, no slash merging: before any route is added

@@ -25,15 +25,19 @@ class Config:
     # Failed authentications per client IP; beyond it, failures get 429 instead of 401.
     AUTH_FAILURE_LIMIT = os.environ.get("AUTH_FAILURE_LIMIT", "30/minute")
 
-    # Defaults for new keys.
-    DEFAULT_RATE_LIMIT = os.environ.get("DEFAULT_RATE_LIMIT", "60/minute")
-    DEFAULT_DAILY_LIMIT = int(os.environ.get("DEFAULT_DAILY_LIMIT", "1000"))
+    # Defaults for new keys. Their limits are their plan's (rows in the plans table).
+    DEFAULT_PLAN = os.environ.get("DEFAULT_PLAN", "free")
     DEFAULT_KEY_TTL = os.environ.get("DEFAULT_KEY_TTL", "90d")  # "" = keys never expire
     ROTATION_GRACE = os.environ.get("ROTATION_GRACE", "24h")
 
     # Optional server-side pepper: with it, key hashes are HMAC-SHA-256, so a stolen
     # database alone cannot even confirm a guessed key.
     KEY_PEPPER = os.environ.get("KEY_PEPPER", "")
+
+    # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the
+    # client address (server binding, per-address auth failures). 0: the socket peer only,
+    # so a client cannot spoof its address with the header.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
     # Requests larger than this are refused with 413 before they are parsed.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))

@@ -66,6 +66,10 @@ def measure(args, directory: Path) -> dict:
         warnings.append(f"the machine was busy before the bench started (load average "
                         f"{load_before:.2f} on {os.cpu_count()} cores): numbers are noisy")
 
+    if not catalogue.NAIVE_PEER.is_file():
+        warnings.append(f"the naive peer is missing: expected {catalogue.NAIVE_PEER} (that is "
+                        "../shared/bench/naive_peer.py relative to the repository root), so "
+                        "the ours-vs-peer rows are not measured and their targets FAIL")
     progress("seeding 200 stores x 2,000 items")
     demo = catalogue.build(directory, 200, 2000)
     progress(f"HTTP throughput, {demo.prices:,} prices, journal_mode="
@@ -81,7 +85,7 @@ def measure(args, directory: Path) -> dict:
                         "in app/config.py and create_app)")
 
     http["basket_engine_ms"] = engine.bench_basket_ms(demo.path, catalogue.basket_items(demo))
-    progress("engine: exact 3-store plans, 20 items, 1,000 stores")
+    progress("engine: exact 3-store plans, 20 items, 1,000 stores (seed-like, chain-wide)")
     engine_results = engine.run()
 
     progress("seeding 1,000 stores x 2,000 items")

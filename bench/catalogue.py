@@ -14,6 +14,12 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 BASKET_SIZE = 10
+# The naive peer: what a Flask tutorial would write for the same job, over our database.
+# It lives outside the repository (it is the yardstick, not our code) and is run from
+# its own folder; the bench never copies it.
+NAIVE_PEER = PROJECT.parent / "shared" / "bench" / "naive_peer.py"
+NEAR = {"lat": 42.3601, "lon": -71.0589}   # Boston's centre, where the seed puts Boston
+NEAR_RADIUS_KM = 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,17 @@ def basket_items(catalogue: Catalogue, count: int = BASKET_SIZE) -> list[str]:
     return [slug for (slug,) in rows]
 
 
-def basket_request(items: list[str]) -> dict:
-    """The POST /v1/cheapest-stores body every HTTP measurement sends."""
-    return {"items": items, "country": "US", "max_stores": 2}
+def basket_request(items: list[str], near: bool = False) -> dict:
+    """The POST /v1/cheapest-stores body every HTTP measurement sends; with ``near``,
+    the same basket within 10 km of Boston's centre."""
+    body = {"items": items, "country": "US", "max_stores": 2}
+    return {**body, "near": NEAR, "radius_km": NEAR_RADIUS_KM} if near else body
+
+
+def naive_peer() -> Path:
+    """../shared/bench/naive_peer.py relative to the repository root, or a clear error."""
+    if not NAIVE_PEER.is_file():
+        raise RuntimeError(f"the naive peer is missing: expected {NAIVE_PEER} (that is "
+                           "../shared/bench/naive_peer.py relative to the repository root); "
+                           "the ours-vs-peer rows need it")
+    return NAIVE_PEER

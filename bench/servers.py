@@ -24,8 +24,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(app: str, workers: int, log_path: Path, env: dict | None = None,
-             ready_path: str = "/healthz"):
+             ready_path: str = "/healthz", chdir: Path | None = None):
     """Serve ``app`` (e.g. "wsgi:app") on a free port; yields (base_url, master process).
+    ``chdir``: import the app from that folder (gunicorn --chdir), e.g. the naive peer.
 
     The server gets its own session (process group), so Ctrl-C reaches only us, and we
     stop it in order: SIGTERM to the master, then SIGKILL to the group if it lingers."""
@@ -33,7 +34,8 @@ def gunicorn(app: str, workers: int, log_path: Path, env: dict | None = None,
     # --config /dev/null: not the repository's gunicorn.conf.py (gthread, access log),
     # which gunicorn would read from the working directory, so every target gets the same.
     command = [sys.executable, "-m", "gunicorn", "--config", os.devnull,
-               "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app]
+               "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               *(["--chdir", str(chdir)] if chdir else []), app]
     # stderr goes to a file: a pipe nobody reads would fill up and block the workers.
     with open(log_path, "ab") as log:
         master = subprocess.Popen(command, cwd=PROJECT, env={**os.environ, **(env or {})},
@@ -49,15 +51,15 @@ def gunicorn(app: str, workers: int, log_path: Path, env: dict | None = None,
 
 def wait_ready(url: str, master: subprocess.Popen, log_path: Path, workers: int,
                timeout: float = 60) -> None:
-    """Until the URL answers 200 and every worker has booted (so no warm-up is lost to
-    a worker still importing the app)."""
+    """Until the URL answers (200, or any status below 500 for a URL that needs a key)
+    and every worker has booted (so no warm-up is lost to a worker still importing)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if master.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {master.returncode}:\n"
                                f"{log_path.read_text()[-2000:]}")
         with contextlib.suppress(requests.RequestException):
-            if (requests.get(url, timeout=2).status_code == 200
+            if (requests.get(url, timeout=2).status_code < 500
                     and len(worker_pids(master.pid)) == workers):
                 return
         time.sleep(0.2)

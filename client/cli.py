@@ -1,18 +1,21 @@
 """``python -m client``: the grocery-deals app on the command line.
 
-    python -m client deals --country US milk-whole-1l eggs-free-range-12:2
+    python -m client deals --city Boston                  # today's deals near Boston
+    python -m client deals --near 42.36,-71.06 milk-whole-1l eggs-free-range-12:2
     python -m client deals --list groceries.txt --json
     python -m client whoami
-    python -m client web --port 5050
+    python -m client web
 
 Exit status: 0 done; 1 the API refused the call or could not be reached; 2 bad command
-line or no key configured. Every failure is one line on stderr, never a traceback.
+line or no key configured. Every failure is one line on stderr, never a traceback; the
+SDK's retries are not printed.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,25 +23,28 @@ from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
 
-from .deals import find_deals, parse_basket, read_list, render_text
-from .errors import (
-    ApiError,
-    AuthError,
-    ConfigurationError,
-    ForbiddenError,
-    QuotaExceeded,
-    RateLimited,
-    ServerError,
-    StorePriceError,
-    ValidationError,
+from .catalogue import ItemDirectory
+from .deals import find_basket, parse_basket, read_list
+from .errors import ConfigurationError, StorePriceError, ValidationError
+from .messages import describe, duration
+from .places import (
+    DEFAULT_RADIUS_KM,
+    Location,
+    city_location,
+    cities_from_stores,
+    find_city,
+    parse_near,
+    parse_radius,
+    point_location,
 )
+from .render import basket_json, basket_text, deals_json, deals_text
 from .sdk import KEY_VARIABLE, URL_VARIABLE, StorePriceClient
+from .today import todays_deals
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # The SDK logs warnings a user should act on (a rotated key); show them as notes.
-    logging.basicConfig(level=logging.WARNING, format="note: %(message)s")
+    _show_notes()
     # A .env next to where you run the command (git-ignored) may hold STOREPRICE_API_KEY.
     # Real environment variables win over it, so CI and containers stay in charge.
     dotenv = find_dotenv(usecwd=True)
@@ -57,6 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m client deals | head` stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python docs' recipe)
+        return 0
+
+
+def _show_notes() -> None:
+    """The SDK's warnings a user should act on (a rotated key) become ``note:`` lines.
+    Only the SDK's: urllib3 logs each retry as a warning, which is noise here."""
+    notes = logging.getLogger("storeprice")
+    if not notes.handlers:
+        handler = logging.StreamHandler()  # sys.stderr at the time of each message
+        handler.setFormatter(logging.Formatter("note: %(message)s"))
+        notes.addHandler(handler)
+        notes.propagate = False
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,11 +89,19 @@ def _parser() -> argparse.ArgumentParser:
         f"The API key comes from {KEY_VARIABLE} (environment or .env).")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    deals = commands.add_parser("deals", parents=[common], help="where to buy a list today")
+    deals = commands.add_parser("deals", parents=[common],
+                                help="today's deals near you, or where to buy a list")
     deals.add_argument("items", nargs="*", metavar="ITEM",
-                       help="item id, or ITEM:QUANTITY (e.g. eggs-free-range-12:2)")
+                       help="item id, or ITEM:QUANTITY (e.g. eggs-free-range-12:2); "
+                            "none: today's deals")
     deals.add_argument("--list", metavar="FILE", help="read items from a file, one ITEM or "
                                                       "ITEM:QUANTITY per line (# comments)")
+    where = deals.add_mutually_exclusive_group()
+    where.add_argument("--near", metavar="LAT,LON", help="where you are, e.g. 42.36,-71.06")
+    where.add_argument("--city", metavar="NAME", help="a city with stores, e.g. Boston")
+    deals.add_argument("--radius", metavar="KM",
+                       help=f"how far to go from --near (default {DEFAULT_RADIUS_KM}) or "
+                            "--city (default: far enough for all its stores)")
     deals.add_argument("--country", help="ISO country code such as US (may be omitted when "
                                          "the key allows exactly one country)")
     deals.add_argument("--json", action="store_true", help="machine-readable output")
@@ -82,31 +111,55 @@ def _parser() -> argparse.ArgumentParser:
     whoami.add_argument("--json", action="store_true", help="machine-readable output")
 
     web = commands.add_parser("web", parents=[common], help="serve the shopper page")
-    web.add_argument("--port", type=int, default=5050)
+    web.add_argument("--port", type=int, default=5050,
+                     help="port to listen on (default 5050; 0: a free one, printed at start)")
     web.add_argument("--host", default="127.0.0.1",
                      help="interface to listen on (default: this machine only)")
     return parser
 
 
 def _deals(api: StorePriceClient, args: argparse.Namespace) -> int:
+    country = args.country.upper() if args.country else None
     try:
         entries = list(args.items) + (read_list(args.list) if args.list else [])
-        basket = parse_basket(entries)
+        basket = parse_basket(entries) if entries else None
+        location = _location(api, args, country)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    country = args.country.upper() if args.country else None
+    directory = ItemDirectory()
     try:
-        report = find_deals(api, basket, country)
+        if basket is None:
+            today = todays_deals(api, directory, location)
+            print(json.dumps(deals_json(today), indent=2) if args.json else deals_text(today))
+        else:
+            answer = find_basket(api, directory, basket, location)
+            print(json.dumps(basket_json(answer), indent=2) if args.json
+                  else basket_text(answer))
     except ValidationError as error:
-        if country is None and "country" in error.errors:
+        if location.country is None and "country" in error.errors:
             # The API only infers the country for a key limited to exactly one.
-            print("error: this key may use several countries: choose one with --country",
-                  file=sys.stderr)
+            print("error: this key may use several countries: choose one with --country, "
+                  "--city or --near", file=sys.stderr)
             return 2
         raise
-    print(json.dumps(report.to_json(), indent=2) if args.json else render_text(report))
     return 0
+
+
+def _location(api: StorePriceClient, args: argparse.Namespace,
+              country: str | None) -> Location:
+    """Where to look, from --near or --city (and --radius), else the whole country."""
+    radius = parse_radius(args.radius)
+    if args.near:
+        near = parse_near(args.near)
+        if country:
+            return Location(f"{near[0]:.4f}, {near[1]:.4f}", country, near,
+                            radius or DEFAULT_RADIUS_KM)
+        return point_location(cities_from_stores(api), near, radius)
+    if args.city:
+        cities = [c for c in cities_from_stores(api) if country in (None, c.country)]
+        return city_location(find_city(cities, args.city), radius)
+    return Location(country or "the key's country", country, None)
 
 
 def _whoami(api: StorePriceClient, args: argparse.Namespace) -> int:
@@ -121,7 +174,7 @@ def render_key(key: dict[str, Any]) -> str:
     left = ""
     if expires:
         moment = datetime.fromisoformat(expires).replace(tzinfo=UTC)
-        left = f" (in {_duration((moment - datetime.now(UTC)).total_seconds())})"
+        left = f" (in {duration((moment - datetime.now(UTC)).total_seconds())})"
     owner = f", owner {key['owner']}" if key.get("owner") else ""
     return "\n".join([
         f"Key {key['id']} \"{key.get('name', '')}\"{owner}, plan {key.get('plan')}: "
@@ -133,68 +186,14 @@ def render_key(key: dict[str, Any]) -> str:
         f"rate {key.get('rate_limit')}",
         f"  Expires:     {expires.replace('T', ' ')[:16] + ' UTC' + left if expires else 'never'}",
         f"  Today:       {today.get('used')} used, {today.get('remaining')} left "
-        f"(resets in {_duration(today.get('resets_in', 0))})",
+        f"(resets in {duration(today.get('resets_in', 0))})",
     ])
 
 
-def describe(error: StorePriceError) -> str:
-    """One line a person can act on, for any error the client raises."""
-    if not isinstance(error, ApiError):
-        return str(error)
-    detail = error.detail.rstrip(".")
-    if isinstance(error, AuthError):
-        text = f"the API key was refused ({detail}); check {KEY_VARIABLE}"
-    elif isinstance(error, ForbiddenError) and error.violated:
-        text = f"this key may not access {', '.join(error.violated)}"
-    elif isinstance(error, ForbiddenError):
-        text = f"not allowed: {detail}"
-    elif isinstance(error, QuotaExceeded):
-        text = (f"the key's daily quota is used up; it resets at 00:00 UTC"
-                f"{_in(error.retry_after)}")
-    elif isinstance(error, RateLimited):
-        text = f"too many requests; retry{_in(error.retry_after)}"
-    elif isinstance(error, ValidationError) and error.errors:
-        text = "invalid input: " + "; ".join(
-            f"{name}: {' '.join(_flatten(messages))}" for name, messages in error.errors.items())
-    elif isinstance(error, ServerError):
-        text = f"the API is unavailable right now ({error.status}: {detail}); try again later"
-    else:
-        text = f"{detail} ({error.status})"
-    return text + (f" [request id {error.request_id}]" if error.request_id else "")
-
-
-def _in(seconds: int | None) -> str:
-    return f" in {_duration(seconds)}" if seconds is not None else " later"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
-
-
-def _flatten(messages: Any) -> list[str]:
-    """422 messages may nest (a list per basket entry); show the strings."""
-    if isinstance(messages, str):
-        return [messages]
-    if isinstance(messages, dict):
-        return [f"{k}: {m}" for k, v in messages.items() for m in _flatten(v)]
-    return [m for value in messages for m in _flatten(value)]
-
-
 def _web(args: argparse.Namespace) -> int:
-    from .web import create_web_app  # Flask is only needed for this command
+    from .web import serve  # Flask is only needed for this command
 
     # Fail now with a clear message, not on the first shopper's request.
     StorePriceClient(args.url).close()
-    app = create_web_app(lambda: StorePriceClient(args.url))
-    print(f"Shopper page on http://{args.host}:{args.port}/ (the API key stays here)",
-          file=sys.stderr)
-    app.run(host=args.host, port=args.port)
+    serve(lambda: StorePriceClient(args.url), args.host, args.port)
     return 0

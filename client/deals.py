@@ -1,22 +1,25 @@
-"""The grocery-deals app: where to buy a shopping list today. Used by the CLI and the
-shopper page, so both give the same answer.
+"""The answer a shopper can follow: where to buy a shopping list today near them.
 
-Calls made, kept few because each one counts against the key's daily quota:
-one ``POST /v1/cheapest-stores`` (a second one only if some items were unknown). Its answer
-carries everything shown: prices, promotions and their end dates, store names.
+One ``POST /v1/cheapest-stores`` (with ``near`` when the shopper's place is known) gives the
+best single store and the best two-store plan; they are turned into per-store shopping
+lists with item names, sizes, unit prices, sale badges, distances and subtotals. Used by
+the CLI and the web page, so both give the same answer.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .catalogue import Item, ItemDirectory
 from .errors import NotFoundError
+from .places import Location
 from .sdk import StorePriceClient
 
 MAX_QUANTITY = 99  # the API's limit; checked here too so the shopper hears it early
+RANKED_STORES = 50  # ask for the API's maximum, so plan stores come with their prices
 
 Basket = list[tuple[str, int]]  # (item id, quantity), in the shopper's order
 
@@ -51,169 +54,141 @@ def read_list(path: str) -> list[str]:
 
 
 @dataclass
-class Offer:
-    """The cheapest offer of one basket item in the country."""
-    item: str
+class Line:
+    """One item to pick up at one store."""
+    item: Item
     quantity: int
-    store: str
     unit_price: str
     line_total: str
-    regular_price: str | None = None  # set when the offer is a promotion
-    promo_ends: str | None = None     # last day of the promotion (ISO date)
+    regular_price: str | None = None  # set while the price is a promotion
+    promo_ends: str | None = None     # the promotion's last day (ISO date)
 
     @property
     def on_sale(self) -> bool:
         return self.regular_price is not None
 
+    @property
+    def per_unit(self) -> str:
+        return self.item.unit_price(self.unit_price)
+
 
 @dataclass
-class BestStore:
+class Stop:
+    """One store of an answer, with what to buy there."""
     id: str
     name: str
     city: str
-    total: str
-    missing: list[str]  # basket items this store does not sell
-
-
-@dataclass
-class PlanStop:
-    store: str
-    items: list[str]
+    distance_km: float | None
     subtotal: str
+    lines: list[Line]
 
 
 @dataclass
-class Plan:
+class Choice:
+    """A way to buy the list: one store, or a plan over two."""
     total: str
-    stores: list[PlanStop]
-    missing: list[str]
-    saving: str | None  # against the best single store, when both buy the whole basket
+    stops: list[Stop]
+    missing: list[Item]          # items none of its stores sells
+    saving: str | None = None    # a plan's saving against the best single store
 
 
 @dataclass
-class NotFound:
-    item: str
-    reason: str  # "unknown item" or "not sold in US"
-
-
-@dataclass
-class DealsReport:
+class BasketAnswer:
+    location: Location
     country: str | None
     currency: str | None
-    basket: Basket
-    best_store: BestStore | None = None
-    plan: Plan | None = None
-    per_item: list[Offer] = field(default_factory=list)
-    not_found: list[NotFound] = field(default_factory=list)
-    store_names: dict[str, str] = field(default_factory=dict)  # id -> name, where known
+    basket: list[tuple[Item, int]]
+    single: Choice | None = None
+    plan: Choice | None = None   # only when two stores beat one
+    unknown: list[str] = field(default_factory=list)       # ids not in the catalogue
+    not_sold: list[Item] = field(default_factory=list)     # no store nearby sells them
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["basket"] = [{"item": item, "quantity": qty} for item, qty in self.basket]
-        for offer, row in zip(self.per_item, data["per_item"]):
-            row["on_sale"] = offer.on_sale
-        return data
+    @property
+    def note(self) -> str | None:
+        if self.single is None and self.basket:
+            return f"No store {self.location.within} sells any of these items."
+        return None
 
 
-def find_deals(api: StorePriceClient, basket: Basket, country: str | None) -> DealsReport:
-    """Ask the API where to buy ``basket`` in ``country`` (None: the key's only country)."""
-    not_found: list[NotFound] = []
+def find_basket(api: StorePriceClient, directory: ItemDirectory, basket: Basket,
+                location: Location) -> BasketAnswer:
+    """Ask the API where to buy ``basket`` near ``location``."""
+    unknown: list[str] = []
     try:
-        answer = api.cheapest_stores(basket, country, max_stores=2, limit=5)
+        answer = _ask(api, basket, location)
     except NotFoundError as error:
         if not error.unknown:  # e.g. an unknown country: nothing to drop, so report it
             raise
-        not_found = [NotFound(item, "unknown item") for item in error.unknown]
-        basket = [line for line in basket if line[0] not in error.unknown]
-        if not basket:
-            return DealsReport(country, None, basket, not_found=not_found)
-        answer = api.cheapest_stores(basket, country, max_stores=2, limit=5)
-
-    country = answer["country"]
-    quantities = dict(basket)
-    report = DealsReport(country, answer["currency"], basket, not_found=not_found)
-    report.store_names = {s["store"]["id"]: s["store"]["name"] for s in answer["stores"]}
-    if answer.get("plan"):
-        report.store_names.update({s["store"]: s["name"] for s in answer["plan"]["stores"]})
-
-    for best in answer["per_item"]:
-        quantity = quantities[best["item"]]
-        report.per_item.append(Offer(
-            best["item"], quantity, best["store"], best["unit_price"],
-            _times(best["unit_price"], quantity), best.get("regular_price"),
-            best.get("promo_ends")))
-    priced = {offer.item for offer in report.per_item}
-    report.not_found += [NotFound(item, f"not sold in {country}")
-                         for item, _ in basket if item not in priced]
-
+        unknown = list(error.unknown)
+        basket = [line for line in basket if line[0] not in unknown]
+        answer = _ask(api, basket, location) if basket else None
+    items = directory.resolve(api, [item for item, _ in basket])
+    result = BasketAnswer(location, None, None, [(items[i], q) for i, q in basket],
+                          unknown=unknown)
+    if answer is None:  # every item was unknown
+        return result
+    result.country, result.currency = answer["country"], answer["currency"]
+    sold = {offer["item"] for offer in answer["per_item"]}
+    result.not_sold = [items[i] for i, _ in basket if i not in sold]
     if answer["stores"]:
         top = answer["stores"][0]
-        report.best_store = BestStore(top["store"]["id"], top["store"]["name"],
-                                      top["store"].get("city", ""), top["total"],
-                                      top["missing"])
+        result.single = Choice(top["total"], [_stop(top["store"], top["total"],
+                                                     top["lines"], items)],
+                               [items[i] for i in top["missing"]])
+        result.plan = _two_store_plan(api, answer, dict(basket), items, result.single)
+    return result
+
+
+def _two_store_plan(api: StorePriceClient, answer: dict[str, Any], quantities: dict[str, int],
+                    items: dict[str, Item], single: Choice) -> Choice | None:
+    """The API's plan, when it uses two stores and beats the best single store (cheaper,
+    or buying items that store lacks)."""
     plan = answer.get("plan")
-    if plan and plan["stores"]:
-        best = report.best_store
-        comparable = best is not None and not best.missing and not plan.get("missing")
-        report.plan = Plan(
-            plan["total"], [PlanStop(s["store"], s["items"], s["subtotal"])
-                            for s in plan["stores"]],
-            plan.get("missing", []),
-            _minus(best.total, plan["total"]) if best is not None and comparable else None)
-    return report
+    if not plan or len(plan["stores"]) < 2:
+        return None
+    prices = _prices_by_store(answer)
+    stops = [_stop(stop, stop["subtotal"],
+                   [_plan_line(api, prices, stop["store"], item, quantities[item])
+                    for item in stop["items"]], items)
+             for stop in plan["stores"]]
+    missing = [items[i] for i in plan.get("missing", [])]
+    saving = Decimal(single.total) - Decimal(plan["total"])
+    if saving <= 0 and len(missing) >= len(single.missing):
+        return None
+    # A saving is only meaningful when both buy the whole list.
+    comparable = saving > 0 and not single.missing and not missing
+    return Choice(plan["total"], stops, missing, str(saving) if comparable else None)
 
 
-def _times(amount: str, quantity: int) -> str:
-    # Decimal keeps the currency's digits: "1.89" * 2 = "3.78", "420" * 2 = "840".
-    return str(Decimal(amount) * quantity)
+def _ask(api: StorePriceClient, basket: Basket, location: Location) -> dict[str, Any]:
+    return api.cheapest_stores(basket, location.country, max_stores=2, limit=RANKED_STORES,
+                               near=location.near,
+                               radius_km=location.radius_km if location.near else None)
 
 
-def _minus(a: str, b: str) -> str:
-    return str(Decimal(a) - Decimal(b))
+def _prices_by_store(answer: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(store id, item id) -> the line the API priced, from every ranked store."""
+    return {(s["store"]["id"], line["item"]): line
+            for s in answer["stores"] for line in s["lines"]}
 
 
-# --- plain text, for the terminal ---------------------------------------------------
+def _plan_line(api: StorePriceClient, prices: dict, store: str, item: str,
+               quantity: int) -> dict[str, Any]:
+    """A plan names only items per store; their prices come from the ranked stores, or,
+    for a store outside the ranking, from one ``GET /v1/prices`` call."""
+    line = prices.get((store, item))
+    if line is None:
+        row = api.prices(item=item, store=store)["data"][0]
+        line = {"item": item, "unit_price": row["price"], "regular_price": row["regular_price"],
+                "promo_ends": row["promo_ends"]}
+    return {**line, "quantity": quantity,
+            "line_total": str(Decimal(line["unit_price"]) * quantity)}
 
-def render_text(report: DealsReport) -> str:
-    cur = report.currency or ""
-    names = report.store_names
-    count = sum(qty for _, qty in report.basket)
-    out = [f"Deals in {report.country or '?'} today for {count} item(s), prices in {cur}:", ""]
 
-    best = report.best_store
-    if best is None:
-        out.append("No store sells any of these items.")
-    else:
-        partial = f"  (does not sell: {', '.join(best.missing)})" if best.missing else ""
-        out.append(f"Best single store:   {best.name}, {best.city} ({best.id})  "
-                   f"total {best.total}{partial}")
-    plan = report.plan
-    if plan is not None and best is not None:
-        if len(plan.stores) < 2:
-            out.append("Best two-store plan: none cheaper - buy everything at "
-                       f"{names.get(plan.stores[0].store, plan.stores[0].store)}.")
-        else:
-            saving = (f", saves {plan.saving} against {best.name}" if plan.saving
-                      else ", buys every item" if best.missing and not plan.missing else "")
-            out.append(f"Best two-store plan: total {plan.total}{saving}")
-            for stop in plan.stores:
-                label = f"{names[stop.store]} ({stop.store})" if stop.store in names else stop.store
-                out.append(f"  {label}: {', '.join(stop.items)} = {stop.subtotal}")
-            if plan.missing:
-                out.append(f"  (still missing: {', '.join(plan.missing)})")
-
-    if report.per_item:
-        out += ["", "Cheapest offer per item:"]
-        width = max(len(o.item) + len(str(o.quantity)) + 3 for o in report.per_item)
-        for o in report.per_item:
-            amount = (o.unit_price if o.quantity == 1
-                      else f"{o.quantity} x {o.unit_price} = {o.line_total}")
-            sale = ""
-            if o.on_sale:
-                until = f", until {o.promo_ends}" if o.promo_ends else ""
-                sale = f"  SALE (regular {o.regular_price}{until})"
-            out.append(f"  {(o.item + ' x' + str(o.quantity)).ljust(width)}  {amount}"
-                       f"  at {o.store}{sale}")
-    if report.not_found:
-        out += ["", "Not found: " + "; ".join(f"{n.item} ({n.reason})" for n in report.not_found)]
-    return "\n".join(out)
+def _stop(store: dict[str, Any], subtotal: str, lines: list[dict[str, Any]],
+          items: dict[str, Item]) -> Stop:
+    return Stop(store.get("id") or store["store"], store["name"], store.get("city", ""),
+                store.get("distance_km"), subtotal,
+                [Line(items[line["item"]], line["quantity"], line["unit_price"],
+                      line["line_total"], line.get("regular_price"), line.get("promo_ends"))
+                 for line in lines])

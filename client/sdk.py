@@ -44,6 +44,7 @@ USER_AGENT = "storeprice-client/1.0"
 
 Json = dict[str, Any]
 BasketEntry = str | tuple[str, int]   # an item id, or (item id, quantity)
+Near = tuple[float, float]            # (latitude, longitude) in degrees
 
 log = logging.getLogger("storeprice.client")
 
@@ -146,9 +147,13 @@ class StorePriceClient:
         return self._request("GET", "/v1/items", params={
             "q": q, "category": category, "page": page, "per_page": per_page})
 
-    def stores(self, country: str | None = None, page: int = 1, per_page: int = 50) -> Json:
+    def stores(self, country: str | None = None, near: Near | None = None,
+               radius_km: float | None = None, page: int = 1, per_page: int = 50) -> Json:
+        """Stores; with ``near=(lat, lon)`` only those within ``radius_km`` (the API's
+        default 10), nearest first, each with ``distance_km``."""
         return self._request("GET", "/v1/stores", params={
-            "country": country, "page": page, "per_page": per_page})
+            "country": country, **_near_params(near, radius_km), "page": page,
+            "per_page": per_page})
 
     def prices(self, item: str | None = None, store: str | None = None,
                country: str | None = None, page: int = 1, per_page: int = 50) -> Json:
@@ -158,21 +163,30 @@ class StorePriceClient:
             "per_page": per_page})
 
     def deals(self, country: str | None = None, category: str | None = None,
+              near: Near | None = None, radius_km: float | None = None,
               page: int = 1, per_page: int = 50) -> Json:
-        """Today's promotions, biggest saving first."""
+        """Today's promotions, biggest saving first (within ``radius_km`` of ``near``)."""
         return self._request("GET", "/v1/deals", params={
-            "country": country, "category": category, "page": page, "per_page": per_page})
+            "country": country, "category": category, **_near_params(near, radius_km),
+            "page": page, "per_page": per_page})
 
     def cheapest_stores(self, items: Iterable[BasketEntry], country: str | None = None,
-                        max_stores: int = 2, limit: int = 5) -> Json:
+                        max_stores: int = 2, limit: int = 5, near: Near | None = None,
+                        radius_km: float | None = None) -> Json:
         """Where to buy a basket at the lowest price: ranked single ``stores``, the
-        cheapest offer ``per_item`` and the best ``plan`` over at most ``max_stores``."""
+        cheapest offer ``per_item`` and the best ``plan`` over at most ``max_stores``;
+        with ``near=(lat, lon)`` only stores within ``radius_km``, each with
+        ``distance_km``."""
         body: Json = {"items": [entry if isinstance(entry, str)
                                 else {"item": entry[0], "quantity": entry[1]}
                                 for entry in items],
                       "max_stores": max_stores, "limit": limit}
         if country:
             body["country"] = country
+        if near is not None:
+            body["near"] = {"lat": near[0], "lon": near[1]}
+            if radius_km is not None:
+                body["radius_km"] = radius_km
         return self._request("POST", "/v1/cheapest-stores", json=body)
 
     # --- transport ---------------------------------------------------------------
@@ -211,3 +225,10 @@ class StorePriceClient:
                            "The API answered with something other than a JSON object.",
                            response.headers.get("X-Request-ID"))
         return answer
+
+
+def _near_params(near: Near | None, radius_km: float | None) -> Json:
+    """``near=LAT,LON`` and ``radius_km`` as query parameters (none without ``near``)."""
+    if near is None:
+        return {}
+    return {"near": f"{near[0]:.6f},{near[1]:.6f}", "radius_km": radius_km}

@@ -4,6 +4,7 @@ Same arguments, same catalogue: every random choice comes from one ``random.Rand
 (never the global one) or from a hash of the keys it hands out (see prices.py). Only the
 catalogue tables are touched; API keys and their usage survive a re-seed.
 """
+import math
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -13,11 +14,12 @@ from sqlalchemy import Connection, delete, insert, text
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.market.geo import offset
 from app.market.models import Category, Chain, Country, Item, Price, Store
 
 from .bulk import sqlite_bulk_mode
 from .items import ItemData, catalogue_items
-from .places import CATEGORIES, CHAINS, COUNTRIES, stores_per_country
+from .places import CATEGORIES, CHAINS, CITY_RADIUS_KM, COUNTRIES, stores_per_country
 from .prices import ItemPricing, P, StorePricing, load_prices
 
 
@@ -28,6 +30,18 @@ class StoreData:
     chain_id: int
     country: str
     city: str
+    lat: float
+    lon: float
+
+
+def place_store(slug: str, centre_lat: float, centre_lon: float) -> tuple[float, float]:
+    """Where a store stands: within CITY_RADIUS_KM of its city's centre, uniformly over
+    the disc (hence the square root), chosen by its slug alone. So a store keeps its
+    place whatever --stores, --items and --seed are, and adding stores moves none."""
+    rng = random.Random(f"place:{slug}")  # str seeds are hashed with SHA-512: stable
+    distance = CITY_RADIUS_KM * math.sqrt(rng.random())
+    lat, lon = offset(centre_lat, centre_lon, distance, rng.uniform(0, 360))
+    return round(lat, 6), round(lon, 6)  # ~0.1 m
 
 
 def plan_stores(total: int) -> list[StoreData]:
@@ -39,14 +53,15 @@ def plan_stores(total: int) -> list[StoreData]:
         chains = [c for c in CHAINS if country.code in c.countries]
         for n in range(count):
             city_index, lap = n % len(country.cities), n // len(country.cities)
-            city_slug, city = country.cities[city_index]
+            city_slug, city, centre_lat, centre_lon = country.cities[city_index]
             chain = chains[(city_index + lap) % len(chains)]
             numbers[chain.slug, city_slug] += 1  # FreshMart Boston, FreshMart Boston #2, ...
             number = numbers[chain.slug, city_slug]
+            slug = f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}"
             stores.append(StoreData(
-                f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}",
-                f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
-                chain_ids[chain.slug], country.code, city))
+                slug, f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
+                chain_ids[chain.slug], country.code, city,
+                *place_store(slug, centre_lat, centre_lon)))
     return stores
 
 

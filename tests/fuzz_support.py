@@ -52,8 +52,9 @@ REAL = {
     "category": ("dairy", "bakery", "books", "apparel"),
     "chain": ("cheapo", "posh"),
 }
-REAL["store_id"], REAL["item_id"] = REAL["store"], REAL["item"]
-ALWAYS_REAL_IN_BODIES = {"chain", "country", "category"}
+REAL["plan"] = ("free", "starter", "pro", "enterprise")  # seeded (app/keys/models.py)
+REAL["store_id"], REAL["item_id"], REAL["plan_id"] = REAL["store"], REAL["item"], REAL["plan"]
+ALWAYS_REAL_IN_BODIES = {"chain", "country", "category", "plan"}
 
 
 def _pick(value, choices, always=False):

@@ -1,17 +1,18 @@
-"""The partner client (client/) against a REAL API server on a loopback port: the SDK, its
-retries and typed errors, the grocery-deals CLI and the shopper page.
+"""The partner SDK (client/sdk.py) against a REAL API server on a loopback port: its
+retries, timeouts and typed errors. The fixtures here serve the CLI, page and browser tests
+too (tests/test_client_*.py).
 
-Small catalogue (tests/conftest.py), US prices in USD:
-    us-cheapo-1: milk 1.99, bread 3.49, novel 9.99
-    us-posh-1:   milk 2.49 (promo, regular 2.99), bread 2.99, tshirt 15.00
-    us-cheapo-2: milk 1.89
-    jp-cheapo-1: milk 180, bread 420 (promo, regular 500)   (JPY)
-so for milk + bread in the US: best single store us-cheapo-1 at 5.48 (tie with us-posh-1,
-broken by store id), best two-store plan us-cheapo-2 + us-posh-1 at 4.88, saving 0.60.
+Small catalogue (tests/conftest.py), US prices in USD, placed by STORE_PLACES below:
+    us-cheapo-1 (Boston, 4.4 km from us-posh-1): milk 1.99, bread 3.49, novel 9.99
+    us-posh-1   (Boston centre): milk 2.49 (promo, regular 2.99), bread 2.99, tshirt 15.00
+    us-cheapo-2 (Denver): milk 1.89
+    jp-cheapo-1 (Tokyo):  milk 180, bread 420 (promo, regular 500)   (JPY)
+so for milk + bread in the whole US: best single store us-cheapo-1 at 5.48 (tie with
+us-posh-1, broken by store id), best two-store plan us-cheapo-2 + us-posh-1 at 4.88; near
+Boston (10 km) Denver drops out: the plan is us-cheapo-1 + us-posh-1 at 4.98, saving 0.50.
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.extensions import db
 from app.keys import lifecycle
+from app.market.models import Store
 from client import (
     AuthError,
     ConfigurationError,
@@ -38,9 +40,7 @@ from client import (
     StorePriceClient,
     ValidationError,
 )
-from client.cli import main
 from client.deals import parse_basket
-from client.web import create_web_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMO_ENDS = (date.today() + timedelta(days=7)).isoformat()  # as load_small_catalogue sets
@@ -79,12 +79,22 @@ def serve(wsgi_app):
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
+# (lat, lon): the Boston stores at the city centre and 4.4 km west of it (Cambridge).
+STORE_PLACES = {"us-cheapo-1": (42.3736, -71.1097), "us-posh-1": (42.3601, -71.0589),
+                "us-cheapo-2": (39.7392, -104.9903), "jp-cheapo-1": (35.6812, 139.7671),
+                "fr-posh-1": (48.8566, 2.3522)}
+BOSTON = (42.3601, -71.0589)
+
+
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
     path = tmp_path_factory.mktemp("api") / "c.db"
     app = make_app(f"sqlite:///{path}", RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
         load_small_catalogue()
+        for store in db.session.scalars(db.select(Store)):
+            store.lat, store.lon = STORE_PLACES[store.slug]
+        db.session.commit()
     url, stop = serve(app)
     yield Server(app, url)
     stop()
@@ -311,91 +321,17 @@ def test_basket_syntax():
             parse_basket(bad)
 
 
-# --- the CLI ----------------------------------------------------------------------------
-
-def test_deals_cli(api_server, cli):
-    code, out, err = cli(api_server.key(), "deals", "--url", api_server.url,
-                         "--country", "US", "milk", "bread", "caviar")
-    assert code == 0 and err == ""
-    assert "Best single store:   Us Cheapo 1, Boston (us-cheapo-1)  total 5.48" in out
-    assert "Best two-store plan: total 4.88, saves 0.60 against Us Cheapo 1" in out
-    assert "  Us Cheapo 2 (us-cheapo-2): milk = 1.89" in out
-    assert "  Us Posh 1 (us-posh-1): bread = 2.99" in out
-    assert "milk x1    1.89  at us-cheapo-2" in out
-    assert "bread x1   2.99  at us-posh-1" in out
-    assert "Not found: caviar (unknown item)" in out
-
-
-def test_deals_cli_marks_promotions_with_end_date(api_server, cli, tmp_path):
-    shopping = tmp_path / "list.txt"
-    shopping.write_text("# weekend\nbread:2\n\nmilk\ntshirt\n")
-    code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url,
-                       "--country", "JP", "--list", str(shopping))
-    assert code == 0
-    assert "total 1020  (does not sell: tshirt)" in out  # 180 + 2 x 420 yen
-    assert ("bread x2   2 x 420 = 840  at jp-cheapo-1  "
-            f"SALE (regular 500, until {PROMO_ENDS})") in out
-    assert "Not found: tshirt (not sold in JP)" in out
-
-
-def test_deals_cli_json(api_server, cli):
-    code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url, "--country", "US",
-                       "--json", "milk", "bread:2", "caviar")
-    assert code == 0
-    report = json.loads(out)
-    assert report["best_store"] == {"id": "us-posh-1", "name": "Us Posh 1", "city": "Boston",
-                                    "total": "8.47", "missing": []}
-    assert (report["plan"]["total"], report["plan"]["saving"]) == ("7.87", "0.60")
-    assert report["per_item"][0] == {
-        "item": "milk", "quantity": 1, "store": "us-cheapo-2", "unit_price": "1.89",
-        "line_total": "1.89", "regular_price": None, "promo_ends": None, "on_sale": False}
-    assert report["per_item"][1]["line_total"] == "5.98"
-    assert report["not_found"] == [{"item": "caviar", "reason": "unknown item"}]
-
-
-def test_whoami_cli(api_server, cli):
-    key = api_server.key(countries=["US"], daily_limit=10)
-    code, out, _ = cli(key, "whoami", "--url", api_server.url)
-    assert code == 0
-    assert "Countries:   US" in out and "Categories:  all" in out
-    assert "Limits:      10 calls per UTC day, rate 60/minute" in out
-    assert "Expires:     never" in out
-    assert "Today:       1 used, 9 left" in out
-    assert key not in out
-
-
-@pytest.mark.parametrize("key_options, argv, expected", [
-    (None, ["--country", "US", "milk"], "the API key was refused (The API key is malformed"),
-    ({"countries": ["US"]}, ["--country", "FR", "milk"], "this key may not access country:FR"),
-    ({"categories": ["dairy"]}, ["--country", "US", "milk", "bread"],
-     "this key may not access category:bakery"),
-    ({}, ["--country", "USA", "milk"], "invalid input: country: Use an ISO 3166-1"),
-])
-def test_cli_api_errors_are_one_line(api_server, cli, key_options, argv, expected):
-    key = "wrong" if key_options is None else api_server.key(**key_options)
-    code, out, err = cli(key, "deals", "--url", api_server.url, *argv)
-    assert code == 1 and out == ""
-    line = one_line(err)
-    assert line.startswith("error: " + expected) and "[request id " in line
-    if key_options is None:
-        assert "STOREPRICE_API_KEY" in line
-
-
-def test_cli_quota_and_network_errors(api_server, cli):
-    key = api_server.key(daily_limit=1)
-    assert cli(key, "whoami", "--url", api_server.url)[0] == 0
-    code, _, err = cli(key, "deals", "--url", api_server.url, "--country", "US", "milk")
-    assert code == 1
-    assert "daily quota is used up; it resets at 00:00 UTC in " in one_line(err)
-
-    code, _, err = cli(key, "whoami", "--url", "http://127.0.0.1:9")
-    assert one_line(err) == "error: The Store Price API at http://127.0.0.1:9 is unreachable."
-    assert code == 1
-
-
-def test_cli_bad_list(api_server, cli):
-    code, _, err = cli(api_server.key(), "deals", "--url", api_server.url, "milk:lots")
-    assert code == 2 and "ITEM:QUANTITY" in one_line(err)
+def test_near_me_narrows_and_measures(api_server):
+    with sdk(api_server, api_server.key()) as api:
+        stores = api.stores(near=BOSTON, radius_km=10)["data"]
+        assert [(s["id"], s["distance_km"]) for s in stores] == [
+            ("us-posh-1", 0.0), ("us-cheapo-1", 4.44)]  # nearest first
+        deal = api.deals(near=BOSTON, radius_km=10)["data"][0]
+        assert (deal["store"], deal["item"], deal["distance_km"]) == ("us-posh-1", "milk", 0.0)
+        answer = api.cheapest_stores(["milk", "bread"], "US", near=BOSTON, radius_km=10)
+    assert answer["plan"]["total"] == "4.98"  # Denver's cheaper milk is out of reach
+    assert {s["store"]: s["distance_km"] for s in answer["plan"]["stores"]} == {
+        "us-cheapo-1": 4.44, "us-posh-1": 0.0}
 
 
 def run_program(cwd, variables, *argv):
@@ -405,81 +341,3 @@ def run_program(cwd, variables, *argv):
     return subprocess.run([sys.executable, "-m", "client", *argv], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=30, check=False)
 
-
-def test_cli_as_a_program_without_key(tmp_path):
-    """A missing key is one clear line, exit 2."""
-    done = run_program(tmp_path, {}, "deals", "--country", "US", "milk")
-    assert done.returncode == 2 and done.stdout == ""
-    assert one_line(done.stderr) == (
-        "error: No API key: set STOREPRICE_API_KEY in the environment or in a .env file "
-        "(see client/.env.example).")
-
-
-def test_cli_reads_key_from_dotenv(api_server, tmp_path):
-    (tmp_path / ".env").write_text(f"STOREPRICE_API_KEY={api_server.key()}\n"
-                                   f"STOREPRICE_URL={api_server.url}\n")
-    done = run_program(tmp_path, {}, "deals", "--json", "--country", "US", "milk", "bread")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["plan"]["total"] == "4.88"
-
-
-# --- the shopper page -------------------------------------------------------------------
-
-@pytest.fixture
-def shopper(api_server):
-    """The shopper web app with its SDK pointed at the real API; (test client, key)."""
-    key = api_server.key(countries=["US"])
-    app = create_web_app(lambda: sdk(api_server, key))
-    return app.test_client(), key
-
-
-def visible_text(response) -> str:
-    """The page's text without tags (table cells apart), whitespace collapsed."""
-    html = re.sub(r"</t[dh]>", " ", response.get_data(as_text=True))
-    return " ".join(re.sub(r"<[^>]+>", "", html).split())
-
-
-def assert_no_key(response, key):
-    assert key not in response.get_data(as_text=True)
-    assert all(key not in value for _, value in response.headers.items())
-    assert "Set-Cookie" not in response.headers
-
-
-def test_shopper_page_shows_deals_without_the_key(shopper):
-    web, key = shopper
-    form = web.get("/")
-    assert form.status_code == 200
-    html = form.get_data(as_text=True)
-    assert 'value="milk"' in html and "<option selected>US</option>" in html
-    assert_no_key(form, key)
-
-    page = web.post("/", data={"item": ["milk", "bread"], "country": "US", "more": "caviar"})
-    assert page.status_code == 200
-    text = visible_text(page)
-    assert "Best single store: Us Cheapo 1, Boston: 5.48" in text
-    assert "Best two-store plan: 4.88, saves 0.60 against Us Cheapo 1" in text
-    assert "Us Cheapo 2: milk = 1.89" in text and "Us Posh 1: bread = 2.99" in text
-    assert "milk 1 1.89 1.89 Us Cheapo 2" in text
-    assert "Not found: caviar (unknown item)" in text
-    assert_no_key(page, key)
-
-
-def test_shopper_page_errors_are_friendly_and_escaped(shopper):
-    web, key = shopper
-    page = web.post("/", data={"item": ["milk"], "country": "FR"})
-    assert page.status_code == 400
-    assert "Sorry: this key may not access country:FR" in page.get_data(as_text=True)
-    assert_no_key(page, key)
-
-    page = web.post("/", data={"country": "US", "more": "<script>alert(1)</script>"})
-    html = page.get_data(as_text=True)
-    assert page.status_code == 400 and "<script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
-def test_shopper_page_hides_key_problems_from_shoppers(api_server):
-    web = create_web_app(lambda: sdk(api_server, "wrong")).test_client()
-    page = web.post("/", data={"item": ["milk"], "country": "US"})
-    html = page.get_data(as_text=True)
-    assert page.status_code == 500 and "not set up correctly" in html
-    assert "malformed" not in html and "STOREPRICE_API_KEY" not in html

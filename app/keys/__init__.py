@@ -7,20 +7,25 @@ A team can copy this package (with ``app/errors.py``, ``app/clock.py``,
 (restrictions.py). It never imports ``app.market``; an import contract checks that.
 
     format.py        key format, checksum, hashing (pure)
-    models.py        api_keys, daily_quota, usage
+    models.py        plans, api_keys, daily_quota, usage, audit_events
     pipeline.py      the request path, in order:
-      check.py         1. key check
-      scope.py         2. scope
-      restrictions.py  3. countries and categories
-      limits.py        4. per-minute rate limit and daily quota
-      metering.py      5. usage, billing units, the request log line
-    lifecycle.py     create, rotate, revoke, delete, prune, scan
+      check.py         1. key check (key and plan in one query)
+      binding.py       2. server binding (allowed_ips)
+      scope.py         3. scope
+      restrictions.py  4. countries and categories
+      limits.py        5. per-minute rate limit and daily quota
+      metering.py      6. usage, billing units, the request log line
+    lifecycle.py     create, update, rotate, revoke, delete, prune
+    plans.py         plans: shared limits and prices
+    plan_review.py   adjusting plans from usage (upgrade/downgrade suggestions)
+    audit.py         the append-only audit trail of key and plan changes
+    scan.py          finding leaked keys in files
     usage.py         usage reports and billing
     anomalies.py     anomaly flags per key
     schemas.py       key input and output
     openapi.py       how a keyed operation is documented
     views/           self-service (/v1/key, /v1/usage) and admin API (/v1/admin/...)
-    cli/             flask keys ..., flask usage ...
+    cli/             flask keys ..., usage ..., plans ..., audit
 """
 from . import openapi, pipeline
 
@@ -29,9 +34,9 @@ def init_app(app, api, public=()):
     """Put every request through the key pipeline and add the key endpoints and CLI."""
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)
-    from .views import account, admin
+    from .views import account, admin, plans
     app.url_map.converters["key_id"] = admin.KeyIdConverter
-    for module in (account, admin):
+    for module in (account, admin, plans):
         api.register_blueprint(module.blp)
     from .cli import register_commands
     register_commands(app)

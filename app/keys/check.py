@@ -2,7 +2,8 @@
 
 A key in the URL is refused; a missing, malformed or unknown key is a 401; only once the
 secret has verified does the answer say *why* a real key is refused (revoked, expired,
-not yet valid). The verified key becomes a ``Caller`` that later steps read."""
+not yet valid). The verified key, with its plan's limits read in the same query, becomes
+a ``Caller`` that later steps read (server binding, scope, restrictions, limits)."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -15,9 +16,14 @@ from ..errors import Problem
 from ..extensions import request_connection
 from . import format as keyformat
 from .limits import auth_failure
-from .models import ApiKey
+from .models import ApiKey, Plan
+from .plans import effective_limits
 
-KEY_BY_ID = select(ApiKey.__table__).where(ApiKey.id == bindparam("key_id"))
+# Key and plan in one round trip: a change to the plan applies from the next call.
+KEY_BY_ID = (select(ApiKey.__table__, Plan.daily_limit.label("plan_daily_limit"),
+                    Plan.rate_limit.label("plan_rate_limit"))
+             .join(Plan, ApiKey.plan == Plan.id)
+             .where(ApiKey.id == bindparam("key_id")))
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "x-api-key", "x_api_key", "token"}
 
 
@@ -28,8 +34,9 @@ class Caller:
     scopes: frozenset[str]
     countries: frozenset[str] | None
     categories: frozenset[str] | None
-    daily_limit: int
+    daily_limit: int  # effective: the key's override, else its plan's
     rate_limit: str
+    allowed_ips: str | None  # server binding (binding.py); None = anywhere
     last_used_at: datetime | None
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
     sunset: datetime | None = None
@@ -83,11 +90,13 @@ def authenticate() -> Caller:
                       key_id=key.id)
 
     g.key_row = key  # the whole row, for GET /v1/key
+    limits = effective_limits(key)
     g.caller = Caller(
         id=key.id, scopes=frozenset(key.scopes.split(",")),
         countries=frozenset(key.countries.split(",")) if key.countries else None,
         categories=frozenset(key.categories.split(",")) if key.categories else None,
-        daily_limit=key.daily_limit, rate_limit=key.rate_limit,
+        daily_limit=limits["daily_limit"], rate_limit=limits["rate_limit"],
+        allowed_ips=key.allowed_ips,
         last_used_at=key.last_used_at, sunset=sunset,
         rotated_at=key.rotated_at if sunset else None)
     # No commit here: the limit step's writes finish this transaction (one round trip

@@ -1,9 +1,13 @@
-"""The key lifecycle: create, list, show, update, rotate, revoke, delete, prune, scan.
+"""The key lifecycle: create, list, show, update, rotate, revoke, delete, prune.
 One service used by both the CLI (cli/keys.py) and the admin API (views/admin.py), so
-both behave the same. Each function commits its own unit of work."""
+both behave the same. Each function commits its own unit of work, together with its
+audit event (audit.py): the change and its record land together or not at all.
+
+Two edges are refused with 409: a second rotation while the first one's grace period runs
+(unless forced, which ends that grace now), and revoking or deleting the last active
+admin key (nobody could manage keys over the API any more)."""
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
@@ -11,10 +15,17 @@ from sqlalchemy import delete, func, or_, select
 from ..clock import now
 from ..errors import Problem
 from ..extensions import db
+from . import audit
 from . import format as keyformat
-from .models import ApiKey
+from .binding import parse_networks
+from .models import ApiKey, Plan
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# What an audit event may show of a key (never its hashes).
+AUDITED = ("name", "owner", "plan", "scopes", "countries", "categories", "allowed_ips",
+           "daily_limit", "rate_limit", "not_before", "expires_at", "revoked_at",
+           "rotated_at", "previous_valid_until")
+LISTS = {"scopes", "countries", "categories", "allowed_ips"}  # stored comma-separated
 
 
 def parse_duration(text: str) -> timedelta:
@@ -36,11 +47,20 @@ def status(key: ApiKey) -> str:
     return "active"
 
 
+def snapshot(key: ApiKey | None) -> dict:
+    """The key's public fields, as an audit event shows them."""
+    if key is None:
+        return {}
+    values = {field: getattr(key, field) for field in AUDITED}
+    for field in LISTS:
+        values[field] = sorted(values[field].split(",")) if values[field] else None
+    return values
+
+
 def create_key(name: str, **options) -> tuple[ApiKey, str]:
     """A new key and its full secret, which is returned here once and never stored."""
     config = current_app.config
-    key = ApiKey(name=name, secret_hash=b"", daily_limit=config["DEFAULT_DAILY_LIMIT"],
-                 rate_limit=config["DEFAULT_RATE_LIMIT"])
+    key = ApiKey(name=name, secret_hash=b"", plan=config["DEFAULT_PLAN"])
     if "expires_in" not in options and config["DEFAULT_KEY_TTL"]:
         options["expires_in"] = config["DEFAULT_KEY_TTL"]
     _apply(key, options)
@@ -51,21 +71,27 @@ def create_key(name: str, **options) -> tuple[ApiKey, str]:
     full_key = keyformat.generate_key(key.id)
     key.secret_hash = keyformat.hash_key(full_key, config["KEY_PEPPER"])
     db.session.add(key)
+    audit.record("key.create", key.id, audit.diff({}, snapshot(key)))
     db.session.commit()
     return key, full_key
 
 
 def _apply(key: ApiKey, changes: dict) -> None:
     """Copy validated changes (see schemas.KeyChanges) onto the model."""
+    if "plan" in changes and db.session.get(Plan, changes["plan"]) is None:
+        raise Problem(422, "validation-error", f"No plan with id '{changes['plan']}'.",
+                      errors={"plan": [f"No plan with id '{changes['plan']}'."]})
     for field in ("name", "owner", "plan", "daily_limit", "rate_limit", "not_before"):
-        if field in changes:
+        if field in changes:  # daily_limit/rate_limit None: back to the plan's
             setattr(key, field, changes[field])
     if "scopes" in changes:
         key.scopes = ",".join(sorted(set(changes["scopes"])))
-    for field in ("countries", "categories"):
+    if changes.get("allowed_ips"):  # stored in canonical form: 192.0.2.1 -> 192.0.2.1/32
+        changes = {**changes, "allowed_ips": map(str, parse_networks(changes["allowed_ips"]))}
+    for field in ("countries", "categories", "allowed_ips"):
         if field in changes:
-            values = changes[field]
-            setattr(key, field, ",".join(sorted(set(values))) if values else None)
+            values = changes[field] and set(changes[field])
+            setattr(key, field, ",".join(sorted(values)) if values else None)
     if "expires_in" in changes:
         ttl = changes["expires_in"]
         key.expires_at = now() + parse_duration(ttl) if ttl else None
@@ -78,8 +104,9 @@ def list_keys(page: int = 1, per_page: int = 100) -> dict:
     return {"data": keys, "page": page, "per_page": per_page, "total": total}
 
 
-def get_key(key_id: str) -> ApiKey:
-    key = db.session.get(ApiKey, key_id)
+def get_key(key_id: str, for_update: bool = False) -> ApiKey:
+    stmt = select(ApiKey).where(ApiKey.id == key_id)
+    key = db.session.scalar(stmt.with_for_update(of=ApiKey) if for_update else stmt)
     if key is None:
         raise Problem(404, "not-found", f"No key with id '{key_id}'.")
     return key
@@ -87,88 +114,103 @@ def get_key(key_id: str) -> ApiKey:
 
 def update_key(key_id: str, changes: dict) -> ApiKey:
     key = get_key(key_id)
+    before = snapshot(key)
     _apply(key, changes)
+    if changed := audit.diff(before, snapshot(key)):  # nothing changed: nothing to record
+        audit.record("key.update", key.id, changed)
     db.session.commit()
     return key
 
 
-def rotate_key(key_id: str, grace: str | None = None) -> tuple[ApiKey, str]:
+def rotate_key(key_id: str, grace: str | None = None,
+               force: bool = False) -> tuple[ApiKey, str]:
     """New secret; the old one keeps working for ``grace`` (its responses carry
-    Deprecation and Sunset headers), so clients can switch without downtime."""
-    key = get_key(key_id)
+    Deprecation and Sunset headers), so clients can switch without downtime.
+
+    There is one previous-secret slot. A second rotation during a grace period would
+    silently cut off the secret still in grace, so it needs ``force``, which ends that
+    grace now (the event records it)."""
+    key = get_key(key_id, for_update=True)  # two concurrent rotations: one waits
     if key.revoked_at is not None:
         raise Problem(409, "conflict", "A revoked key cannot be rotated; create a new one.")
     moment = now()
+    in_grace = key.previous_valid_until is not None and moment < key.previous_valid_until
+    if in_grace and not force:
+        raise Problem(409, "rotation-in-progress",
+                      f"The previous secret of this key works until "
+                      f"{key.previous_valid_until:%Y-%m-%dT%H:%M:%SZ}; rotating again now "
+                      "would cut it off. Wait, or force it (--force / \"force\": true) to "
+                      "end that grace period now.", key_id=key.id)
+    before = snapshot(key)
     full_key = keyformat.generate_key(key.id)
     key.previous_secret_hash = key.secret_hash
     key.previous_valid_until = moment + parse_duration(
         grace or current_app.config["ROTATION_GRACE"])
     key.rotated_at = moment
     key.secret_hash = keyformat.hash_key(full_key, current_app.config["KEY_PEPPER"])
+    changes = audit.diff(before, snapshot(key))
+    if in_grace:  # said explicitly: the secret that was in grace stops working now
+        changes["earlier_grace_ended"] = [audit.wire(before["previous_valid_until"]),
+                                          audit.wire(moment)]
+    audit.record("key.rotate", key.id, changes)
     db.session.commit()
     return key, full_key
 
 
 def revoke_key(key_id: str) -> ApiKey:
     """Immediate in every worker: each request reads the key row, nothing is cached."""
-    key = get_key(key_id)
+    key = get_key(key_id, for_update=True)
     if key.revoked_at is None:
+        _keep_an_admin(removing={key.id})
+        before = snapshot(key)
         key.revoked_at = now()
+        audit.record("key.revoke", key.id, audit.diff(before, snapshot(key)))
         db.session.commit()
     return key
 
 
 def delete_key(key_id: str) -> None:
-    db.session.delete(get_key(key_id))  # usage rows stay: billing history outlives the key
+    key = get_key(key_id, for_update=True)
+    _keep_an_admin(removing={key.id})
+    audit.record("key.delete", key.id, audit.diff(snapshot(key), {}))
+    db.session.delete(key)  # usage rows and audit events stay: history outlives the key
     db.session.commit()
 
 
 def prune_keys(unused_days: int) -> list[str]:
-    """Delete keys not used (or, if never used, created) in the last ``unused_days``."""
+    """Delete keys not used (or, if never used, created) in the last ``unused_days``.
+    The last active admin keys are kept even when unused."""
     cutoff = now() - timedelta(days=unused_days)
     stale = or_(ApiKey.last_used_at < cutoff,
                 (ApiKey.last_used_at.is_(None)) & (ApiKey.created_at < cutoff))
-    ids = list(db.session.scalars(select(ApiKey.id).where(stale).order_by(ApiKey.id)))
-    db.session.execute(delete(ApiKey).where(ApiKey.id.in_(ids)))
+    keys = db.session.scalars(select(ApiKey).where(stale).order_by(ApiKey.id)
+                              .with_for_update(of=ApiKey)).all()
+    ids = {key.id for key in keys}
+    if not _active_admin_ids() - ids:
+        keys = [key for key in keys if not _is_active_admin(key)]
+    for key in keys:
+        audit.record("key.prune", key.id, audit.diff(snapshot(key), {}))
+    db.session.execute(delete(ApiKey).where(ApiKey.id.in_([key.id for key in keys])))
     db.session.commit()
-    return ids
+    return [key.id for key in keys]
 
 
-def scan_paths(paths: list[str]) -> list[dict]:
-    """Find committed keys: format + valid checksum, then whether each is still live."""
-    findings = []
-    for file in _files(paths):
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue  # binaries and unreadable files
-        for number, line in enumerate(text.splitlines(), start=1):
-            for parsed in keyformat.find_keys(line):
-                findings.append({"file": str(file), "line": number,
-                                 "key_id": parsed.key_id, "status": _leak_status(parsed)})
-    return findings
+def _is_active_admin(key: ApiKey) -> bool:
+    return "admin" in key.scopes.split(",") and status(key) == "active"
 
 
-def _leak_status(parsed) -> str:
-    """live (works now or will), revoked, expired, rotated-out or unknown."""
-    key = db.session.get(ApiKey, parsed.key_id)
-    pepper = current_app.config["KEY_PEPPER"]
-    if key is None:
-        return "unknown"
-    if keyformat.matches(parsed.full_key, key.secret_hash, pepper):
-        state = status(key)
-        return "live" if state in ("active", "pending") else state
-    if keyformat.matches(parsed.full_key, key.previous_secret_hash, pepper):
-        in_grace = key.previous_valid_until and now() < key.previous_valid_until
-        return "live" if in_grace and status(key) == "active" else "rotated-out"
-    return "unknown"
+def _active_admin_ids() -> set[str]:
+    # Locked (on PostgreSQL), so two admins revoking each other at once cannot both win.
+    candidates = db.session.scalars(select(ApiKey).where(ApiKey.scopes.contains("admin"),
+                                                         ApiKey.revoked_at.is_(None))
+                                    .with_for_update(of=ApiKey))
+    return {key.id for key in candidates if _is_active_admin(key)}
 
 
-def _files(paths):
-    for path in map(Path, paths):
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file() and ".git" not in file.parts and ".venv" not in file.parts:
-                    yield file
+def _keep_an_admin(removing: set[str]) -> None:
+    admins = _active_admin_ids()
+    if admins & removing and not admins - removing:
+        raise Problem(409, "last-admin-key",
+                      "This is the last active admin key: without it nobody could manage "
+                      "keys over the API. Create another admin key first.",
+                      key_id=next(iter(admins & removing)))

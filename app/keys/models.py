@@ -1,12 +1,42 @@
-"""The API-key tables: the keys themselves and their counters (daily quota, usage).
-Models hold data only; services and views decide when to commit."""
+"""The API-key tables: plans, the keys themselves, their counters (daily quota, usage) and
+the audit trail. Models hold data only; services and views decide when to commit."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DDL, ForeignKey, Integer, LargeBinary, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
+
+
+class Plan(db.Model):
+    """What a key gets and what it costs: limits every key on the plan shares unless it
+    overrides them, and the price of 1,000 billable units (see plans.py)."""
+    __tablename__ = "plans"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # "free", "pro", ...
+    name: Mapped[str] = mapped_column(String(60))
+    daily_limit: Mapped[int]
+    rate_limit: Mapped[str] = mapped_column(String(40))  # flask-limiter syntax: "60/minute"
+    # Integer millionths of a dollar: exact on every database (SQLite has no decimal type).
+    price_per_1000_units_micros: Mapped[int] = mapped_column(default=0)
+
+
+# The plans a new database starts with (migration 0003 inserts the same rows): id, name,
+# calls per UTC day, per-minute rate, USD micro-dollars per 1,000 units.
+SEEDED_PLANS = [
+    ("free", "Free", 1000, "60/minute", 0),
+    ("starter", "Starter", 5000, "120/minute", 300_000),
+    ("pro", "Pro", 20000, "300/minute", 500_000),
+    ("enterprise", "Enterprise", 100000, "1000/minute", 800_000),
+]
+
+
+@event.listens_for(Plan.__table__, "after_create")
+def _seed_plans(table, connection, **_):
+    """create_all (tests) starts with the same plans as a migrated database."""
+    connection.execute(table.insert(), [
+        dict(zip(("id", "name", "daily_limit", "rate_limit", "price_per_1000_units_micros"),
+                 row)) for row in SEEDED_PLANS])
 
 
 class ApiKey(db.Model):
@@ -15,7 +45,9 @@ class ApiKey(db.Model):
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public key id
     name: Mapped[str] = mapped_column(String(120))  # the calling application
     owner: Mapped[str] = mapped_column(String(120), default="")  # the organisation
-    plan: Mapped[str] = mapped_column(String(20), default="free")  # for billing reports
+    # The plan's id. A plan with keys on it cannot be deleted (RESTRICT).
+    plan: Mapped[str] = mapped_column(
+        ForeignKey("plans.id", name="fk_api_keys_plan_plans", ondelete="RESTRICT"))
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     # After a rotation the previous secret keeps working until previous_valid_until.
     previous_secret_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
@@ -25,14 +57,28 @@ class ApiKey(db.Model):
     scopes: Mapped[str] = mapped_column(String(40), default="read")  # "read,write"
     countries: Mapped[str | None] = mapped_column(String(400))  # "US,CA"; NULL = all
     categories: Mapped[str | None] = mapped_column(String(400))  # "dairy"; NULL = all
-    daily_limit: Mapped[int]
-    rate_limit: Mapped[str] = mapped_column(String(40))  # flask-limiter syntax: "60/minute"
+    # Server binding: "203.0.113.0/24,2001:db8::/32"; NULL = callable from anywhere.
+    allowed_ips: Mapped[str | None] = mapped_column(String(2000))
+    # Overrides of the plan's limits; NULL = the plan's (changes to the plan apply).
+    daily_limit: Mapped[int | None]
+    rate_limit: Mapped[str | None] = mapped_column(String(40))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     not_before: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]  # refreshed at most once a minute (metering)
+
+    plan_row: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)
+
+    # The same names as the key check's joined row, so one schema dumps both.
+    @property
+    def plan_daily_limit(self) -> int:
+        return self.plan_row.daily_limit
+
+    @property
+    def plan_rate_limit(self) -> str:
+        return self.plan_row.rate_limit
 
 
 class DailyQuota(db.Model):
@@ -61,3 +107,43 @@ class Usage(db.Model):
     status_5xx: Mapped[int] = mapped_column(default=0)
     status_403: Mapped[int] = mapped_column(default=0)  # part of 4xx; bursts hint at probing
     status_429: Mapped[int] = mapped_column(default=0)  # part of 4xx; refused by a limit
+
+
+class AuditEvent(db.Model):
+    """One lifecycle change of a key or plan (see audit.py). Append-only: the model refuses
+    updates and deletes, and triggers in the database refuse them from any client."""
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))       # "key:3fK9aQ2m" or "cli:alice"
+    action: Mapped[str] = mapped_column(String(40))      # "key.rotate", "plan.update", ...
+    # No foreign key: a deleted key keeps its history.
+    target: Mapped[str] = mapped_column(String(40), index=True)
+    changes: Mapped[dict] = mapped_column(JSON)          # {field: [before, after]}
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+# The same statements the migration runs, so a test database made by create_all refuses
+# changes to events too. One trigger per dialect and operation.
+APPEND_ONLY_TRIGGERS = {
+    "sqlite": [f"CREATE TRIGGER audit_events_no_{op} BEFORE {op.upper()} ON audit_events "
+               f"BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+               for op in ("update", "delete")],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_events is append-only'; END $$",
+        "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+        "ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"],
+}
+for _dialect, _statements in APPEND_ONLY_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(AuditEvent.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_changes(_mapper, _connection, target):
+    raise ValueError(f"audit event {target.id} is append-only")

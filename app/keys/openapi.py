@@ -16,8 +16,9 @@ KEYED_ERRORS = (400, 401, 403, 429)
 
 DESCRIPTIONS = {400: "Malformed request or body, or the key sent in the URL",
                 401: "Missing, invalid, expired, revoked or not yet valid key",
-                403: "Missing scope, or outside the key's countries/categories",
-                404: "Not found", 409: "Conflicts with existing data",
+                403: "Missing scope, outside the key's countries/categories, or called "
+                     "from an address the key is not bound to",
+                404: "Not found", 409: "Conflicts with the current state (see type)",
                 422: "Invalid input (see errors)",
                 429: "Per-minute rate limit or daily quota exceeded (see violated-policies)"}
 

@@ -1,6 +1,7 @@
 """The request path of every keyed call, in one place:
 
-    request → key check → scope → restrictions → limits → handler → metering → response
+    request → key check → server binding → scope → restrictions → limits → handler
+            → metering → response
 
 Each step lives in its own module; this file only puts them in order. Every endpoint is
 keyed unless it is declared public (``init_app(app, public=...)``), so a new route cannot be
@@ -12,6 +13,7 @@ import uuid
 from flask import current_app, g, request
 
 from ..extensions import close_request_connection
+from .binding import check_binding
 from .check import authenticate, deprecation_headers
 from .limits import enforce_limits, rate_limit_headers
 from .metering import log_request, meter
@@ -33,6 +35,7 @@ def before_request():
         # and public endpoints need no key
 
     caller = authenticate()                      # key check        (check.py)
+    check_binding(caller)                        # server binding   (binding.py)
     require_scope(caller, required_scope())      # scope            (scope.py)
     g.restrictions = Restrictions.of(caller)     # restrictions     (restrictions.py)
     enforce_limits(caller)                       # limits           (limits.py)

@@ -1,9 +1,12 @@
 """Key lifecycle input/output, shared by the admin API and the CLI."""
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, text
+from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, report_day, text
+from .binding import parse_networks
 from .lifecycle import status as key_status
+from .plans import effective_limits, micros_to_price, price_to_micros
 from .scope import SCOPES
 
 DURATION = validate.Regexp(r"^\d{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
@@ -12,6 +15,16 @@ FUTURE_DURATION = validate.Regexp(r"^[1-9]\d{0,5}[smhd]$",
                                   error="Use a duration above zero: 30d.")
 RATE = validate.Regexp(r"^\d{1,6}/(second|minute|hour|day)$",
                        error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
+PLAN_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,19}$",
+                          error="Lower-case letters, digits and '-', at most 20: pro.")
+
+
+def valid_networks(values):
+    try:
+        parse_networks(values)
+    except ValueError as error:
+        raise ma.ValidationError(f"{error} (use an address or a network like "
+                                 "203.0.113.0/24, 2001:db8::/32)") from None
 
 
 class CodeList(fields.List):
@@ -27,15 +40,23 @@ class KeyChanges(StrictSchema):
     """What an admin may change on an existing key (None for countries/categories = all)."""
     name = text(min=1, max=120)
     owner = text(max=120)
-    plan = text(min=1, max=20)
+    plan = fields.String(validate=PLAN_ID, metadata={"description": "a plan's id"})
     scopes = CodeList(fields.String(validate=validate.OneOf(SCOPES)),
                       validate=validate.Length(min=1))
     countries = CodeList(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
                          allow_none=True, validate=validate.Length(min=1))
     categories = CodeList(fields.String(validate=validate.Regexp(r"^[a-z][a-z-]{0,39}$")),
                           allow_none=True, validate=validate.Length(min=1))
-    daily_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
-    rate_limit = fields.String(validate=RATE)
+    allowed_ips = CodeList(fields.String(validate=validate.Length(min=1, max=43)),
+                           allow_none=True, validate=[validate.Length(min=1, max=40),
+                                                      valid_networks],
+                           metadata={"description": "IPv4/IPv6 networks the key may be used "
+                                     "from; a bare address is /32 or /128; null = anywhere"})
+    daily_limit = fields.Integer(strict=True, allow_none=True,
+                                 validate=validate.Range(min=1, max=10**9),
+                                 metadata={"description": "override; null = the plan's"})
+    rate_limit = fields.String(allow_none=True, validate=RATE,
+                               metadata={"description": "override; null = the plan's"})
     expires_in = fields.String(allow_none=True, validate=FUTURE_DURATION,
                                metadata={"description": "from now, e.g. 30d (above zero); "
                                                         "null = never"})
@@ -48,6 +69,9 @@ class KeyCreate(KeyChanges):
 
 class RotateArgs(StrictSchema):
     grace = fields.String(validate=DURATION, metadata={"description": "e.g. 24h (default)"})
+    force = fields.Boolean(load_default=False, metadata={
+        "description": "rotate even while the previous secret is in its grace period, "
+                       "which ends that grace now"})
 
 
 class PruneArgs(StrictSchema):
@@ -81,8 +105,21 @@ class KeySchema(ma.Schema):
     countries = CommaList({"pattern": "^[A-Z]{2}$"}, allow_none=True,
                           metadata={"description": "null: all countries"})
     categories = CommaList({}, allow_none=True, metadata={"description": "null: all categories"})
-    daily_limit = fields.Integer(required=True)
-    rate_limit = fields.String(required=True)
+    allowed_ips = CommaList({}, allow_none=True,
+                            metadata={"description": "null: callable from anywhere"})
+    daily_limit = fields.Function(lambda key: effective_limits(key)["daily_limit"],
+                                  required=True,
+                                  metadata={"type": "integer",
+                                            "description": "effective: the key's or its plan's"})
+    rate_limit = fields.Function(lambda key: effective_limits(key)["rate_limit"],
+                                 required=True,
+                                 metadata={"type": "string",
+                                           "description": "effective: the key's or its plan's"})
+    overridden = fields.Function(lambda key: effective_limits(key)["overridden"],
+                                 required=True,
+                                 metadata={"type": "array", "items": {"type": "string"},
+                                           "description": "limits the key sets itself "
+                                           "instead of taking its plan's"})
     created_at = UtcDateTime(required=True)
     not_before = UtcDateTime(required=True, allow_none=True)
     expires_at = UtcDateTime(required=True, allow_none=True)
@@ -112,3 +149,70 @@ class CallerKeySchema(KeySchema):
 
 KeyPage = page_schema(KeySchema, "KeyPage")
 KeyListArgs = PageArgs
+
+
+# --- plans ---------------------------------------------------------------------------
+
+PRICE = validate.Regexp(r"^\d{1,7}(\.\d{1,6})?$",
+                        error="A decimal USD amount with at most 6 decimals: 0.50.")
+
+
+class PlanChanges(StrictSchema):
+    """What an admin may change on a plan; the price arrives as a decimal string."""
+    name = fields.String(validate=validate.Length(min=1, max=60))
+    daily_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
+    rate_limit = fields.String(validate=RATE)
+    price_per_1000_units = fields.String(
+        validate=PRICE, data_key="price_per_1000_units",
+        metadata={"description": "USD per 1,000 billable units, e.g. \"0.50\""})
+
+    @ma.post_load
+    def to_micros(self, data, **_):
+        if "price_per_1000_units" in data:
+            data["price_per_1000_units_micros"] = price_to_micros(
+                data.pop("price_per_1000_units"))
+        return data
+
+
+class PlanCreate(PlanChanges):
+    id = fields.String(required=True, validate=PLAN_ID)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    daily_limit = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=1, max=10**9))
+    rate_limit = fields.String(required=True, validate=RATE)
+    price_per_1000_units = fields.String(required=True, validate=PRICE)
+
+
+class BillingPlanSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    daily_limit = fields.Integer()
+    rate_limit = fields.String()
+    price_per_1000_units = fields.Function(
+        lambda plan: micros_to_price(plan.price_per_1000_units_micros),
+        metadata={"type": "string", "description": "USD per 1,000 billable units"})
+
+
+PlanPage = page_schema(BillingPlanSchema, "PlanPage")
+
+
+# --- the audit trail -------------------------------------------------------------------
+
+class AuditArgs(PageArgs):
+    target = text(min=1, max=40, metadata={"description": "a key id or a plan id"})
+    action = fields.String(validate=validate.Regexp(r"^(key|plan)\.[a-z]{1,20}$"),
+                           metadata={"description": "e.g. key.rotate, plan.update"})
+    since = report_day("a UTC day: events from its midnight on")
+
+
+class AuditEventSchema(ma.Schema):
+    at = UtcDateTime()
+    actor = fields.String(metadata={"description": "key:<id> (HTTP) or cli:<os user>"})
+    action = fields.String(metadata={"example": "key.rotate"})
+    target = fields.String(metadata={"description": "the key's or plan's id"})
+    changes = fields.Dict(metadata={"description": "{field: [before, after]}"})
+    request_id = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+
+
+AuditPage = page_schema(AuditEventSchema, "AuditPage")

@@ -8,12 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .models import ApiKey, Usage
+from .models import ApiKey, Plan, Usage
+from .plans import revenue
 
 COUNTERS = ("calls", "units", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
             "status_403", "status_429")
-# Billing: price per 1,000 billable units by plan, in USD cents (documented in README).
-PLAN_CENTS_PER_1000_UNITS = {"free": 0, "partner": 50, "enterprise": 30, "internal": 0}
 
 
 def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]:
@@ -33,21 +32,22 @@ def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]
 
 
 def billing_summary(start: date, end: date) -> list[dict]:
-    """Per key: plan, calls, units and the amount due at the plan's unit price."""
+    """Per key: plan, calls, units and the amount due at the plan's unit price (read from
+    the plans table; a deleted key's usage is listed, priced at nothing)."""
     totals = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for row in daily_usage(start, end):
         for counter in COUNTERS:
             totals[row["key_id"]][counter] += row[counter]
     keys = {k.id: k for k in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(totals)))}
+    prices = dict(db.session.execute(select(Plan.id, Plan.price_per_1000_units_micros)).all())
     summary = []
     for key_id, counts in sorted(totals.items()):
         key = keys.get(key_id)
         plan = key.plan if key else "deleted"
-        cents = counts["units"] * PLAN_CENTS_PER_1000_UNITS.get(plan, 0) / 1000
         summary.append({"key_id": key_id, "name": key.name if key else None,
                         "owner": key.owner if key else None, "plan": plan,
                         "calls": counts["calls"], "units": counts["units"],
-                        "amount_usd": f"{cents / 100:.2f}"})
+                        "amount_usd": revenue(counts["units"], prices.get(plan, 0))})
     return summary
 
 

@@ -82,10 +82,15 @@ Vector = Sequence[int]                   # a cost per item, in basket order
 
 
 def cheapest_stores(basket: Basket, offers: Iterable[Offer], *, limit: int = 5,
-                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET) -> Answer:
-    """Best single stores, the cheapest offer of each item, and (max_stores > 1) a plan."""
+                    max_stores: int = 1, work_budget: int = DEFAULT_WORK_BUDGET,
+                    chains: dict[str, str] | None = None) -> Answer:
+    """Best single stores, the cheapest offer of each item, and (max_stores > 1) a plan.
+
+    `chains` (store -> chain) is optional and changes no answer: the plan search uses
+    it to rule out whole chains at once (see best_plan)."""
     matrix = build_matrix(basket, offers)
-    plan = best_plan(basket, matrix, max_stores, work_budget) if max_stores > 1 else None
+    plan = (best_plan(basket, matrix, max_stores, work_budget, chains) if max_stores > 1
+            else None)
     return Answer(rank_single_stores(basket, matrix, limit), cheapest_per_item(basket, matrix),
                   plan)
 
@@ -163,7 +168,8 @@ def plan_key(cost: int, stores: Iterable[str]) -> tuple:
 
 
 def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
-              work_budget: int = DEFAULT_WORK_BUDGET) -> Plan:
+              work_budget: int = DEFAULT_WORK_BUDGET,
+              chains: dict[str, str] | None = None) -> Plan:
     """The best plan (rules above) with at most `max_stores` stores.
 
     `missing` lists the items the plan does not buy: those offered nowhere, plus, only
@@ -177,16 +183,12 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         return make_plan(basket, matrix, [], max_stores, exact=True)
     penalty = 1 + sum(basket.values()) * max(
         offer.unit_price for row in matrix.values() for offer in row.values())
-    # Cost vectors by store id. Stores selling the same items at the same prices are
-    # interchangeable and the lowest id wins every tie, so only that one is kept. (A
-    # general "another store beats it on everything" filter would compare every pair
-    # of stores, which costs more than the whole search below on 1,000 stores.)
-    twins: dict[tuple[int, ...], str] = {}
-    for name in sorted(matrix):
-        row = matrix[name]
-        twins.setdefault(tuple([row[i].unit_price * basket[i] if i in row else penalty
-                                for i in items]), name)
-    vectors, names = list(twins), list(twins.values())
+    # Cost vectors in store id order; then only the stores no other store dominates.
+    names = sorted(matrix)
+    vectors = [[row[i].unit_price * basket[i] if i in row else penalty for i in items]
+               for row in map(matrix.__getitem__, names)]
+    kept = undominated(vectors)
+    vectors, names = [vectors[j] for j in kept], [names[j] for j in kept]
 
     # 1. A sensible first answer, the greedy one: it is what we return if the work runs
     # out, and the better it is, the more the search below can skip.
@@ -201,33 +203,100 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     guess, savings = price_guess(vectors, max_stores, cur, best[0])
 
     # 3. Branch and bound over the stores sorted by savings, biggest first. A plan that
-    # adds stores from position j on saves at most the next few savings in the list, a
-    # bound that only gets worse as j grows: once it loses to the best plan, stop.
-    order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
-    vectors = [vectors[j] for j in order]
-    savings = [savings[j] for j in order]
-    names = [names[j] for j in order]
+    # adds stores from position p on saves at most the next few savings in the list, a
+    # bound that only gets worse as p grows: once it loses to the best plan, stop.
     work = 0
+    # Stores grouped by chain (each store on its own without `chains`). A group's
+    # envelope, its members' element-wise minimum, saves at least as much as any of
+    # them: when even the envelopes cannot complete a better plan, no member can.
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        groups.setdefault(chains.get(name, name) if chains else name, []).append(j)
+    grouped = len(groups) < len(names)
+    group_of = [0] * len(names)
+    envelopes = []
+    for g, members in enumerate(groups.values()):
+        for j in members:
+            group_of[j] = g
+        envelopes.append([min(column) for column in zip(*(vectors[j] for j in members))])
 
-    def search(start: int, cur: list[int], chosen: list[str]) -> None:
+    class Partners:
+        """Which groups h could, with a store of group g, still complete `cur` into a plan
+        better than the best (judged by their envelopes); worked out per g on first use.
+        `alone[g]`: what `cur` plus g's envelope costs (no store of g alone does better)."""
+
+        def __init__(self, cur: list[int], size: int):
+            nonlocal work
+            self.cur, self.size, self.known = cur, size, {}
+            self.lowered = [cheaper(cur, envelope) for envelope in envelopes]
+            self.alone = [sum(low) for low in self.lowered]
+            self.total = sum(cur)
+            work += len(envelopes)
+
+        def __getitem__(self, g: int) -> set[int]:
+            nonlocal work
+            if g not in self.known:
+                low, partners = self.lowered[g], set()
+                for h, envelope in enumerate(envelopes):
+                    # h saves at most what it saves on its own: a cheap first test.
+                    if (self.alone[g] - (self.total - self.alone[h]), self.size) > best[:2]:
+                        continue
+                    work += 1
+                    if (sum(cheaper(low, envelope)), self.size) <= best[:2]:
+                        partners.add(h)
+                self.known[g] = partners
+                if work > work_budget:
+                    raise _OutOfWork
+            return self.known[g]
+
+    def search(candidates: list[int], savings: list[int], cur: list[int], chosen: list[int],
+               allowed: set[int] | None = None) -> None:
+        """Extend `chosen` by stores from `candidates` (by savings, biggest first), from
+        the groups in `allowed` only (None: any)."""
         nonlocal best, work
-        room = max_stores - len(chosen)
-        floor = sum(cheaper(cur, guess))      # what `chosen` costs measured against u
-        for j in range(start, len(names)):
+        room, size = max_stores - len(chosen), len(chosen) + 1
+        prices = cheaper(cur, guess)      # u, lowered where `chosen` already sells cheaper
+        floor = sum(prices)               # what `chosen` costs measured against u
+        viable = Partners(cur, size + 1) if room == 2 and grouped else None
+        # Stores that are equivalent here, i.e. cost the same once combined with
+        # `chosen` (same chain prices, and they differ only in items `chosen` already
+        # sells cheaper), lead to plans of equal cost: below the first one expanded,
+        # only a lower id can still win the tie-break.
+        expanded: dict[tuple[int, ...], str] = {}
+        for p, j in enumerate(candidates):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
-            if (floor - sum(savings[j:j + room]), len(chosen) + 1) > best[:2]:
+            most = savings[j] if room == 1 else \
+                sum(savings[c] for c in candidates[p:p + room])
+            if (floor - most, size) > best[:2]:
                 return
+            if allowed is not None and group_of[j] not in allowed:
+                continue
+            if viable is not None and (viable.alone[group_of[j]], size) > best[:2] and \
+                    not viable[group_of[j]]:
+                continue                      # j's chain can neither finish nor partner
             work += 1                         # one store set costed
             if work > work_budget:
                 raise _OutOfWork
             new = cheaper(cur, vectors[j])
-            if sum(new) <= best[0]:
-                best = min(best, plan_key(sum(new), chosen + [names[j]]))
-            if room > 1:
-                search(j + 1, new, chosen + [names[j]])
+            cost = sum(new)
+            if cost <= best[0]:
+                best = min(best, plan_key(cost, [names[c] for c in chosen + [j]]))
+            partners = viable[group_of[j]] if viable is not None else None
+            if room > 1 and partners != set() and \
+                    expanded.setdefault(tuple(new), names[j]) >= names[j]:
+                expanded[tuple(new)] = names[j]
+                rest, rest_savings = candidates[p + 1:], savings
+                if room > 2:
+                    # The rest will branch again: re-measure their savings against the
+                    # prices `chosen` + j reach, so that two stores saving on the same
+                    # items (the same chain's prices) are not both counted in full.
+                    rest_savings = resaved(savings, rest, prices, vectors[j], vectors)
+                    rest.sort(key=lambda c: (-rest_savings[c], names[c]))
+                search(rest, rest_savings, new, chosen + [j], partners)
 
+    order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
     try:
-        search(0, [penalty] * len(items), [])
+        search(order, savings, [penalty] * len(items), [])
         exact = True
     except _OutOfWork:
         exact = False
@@ -236,6 +305,53 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
 
 class _OutOfWork(Exception):
     pass
+
+
+def resaved(savings: list[int], stores: list[int], prices: Vector, added: Vector,
+            vectors: list[Vector]) -> list[int]:
+    """Savings of `stores` below min(prices, added), from their savings below `prices`.
+
+    Only the items where `added` undercuts `prices` change, and only for stores that
+    undercut `prices` there too: a store then loses what it saved between the two prices.
+    """
+    lowered = [(i, high, low) for i, (high, low) in enumerate(zip(prices, added)) if low < high]
+    savings = list(savings)
+    for c in stores:
+        vector = vectors[c]
+        for i, high, low in lowered:
+            if vector[i] < high:
+                savings[c] -= high - (vector[i] if vector[i] > low else low)
+    return savings
+
+
+def undominated(vectors: list[Vector]) -> list[int]:
+    """Indexes of the stores that no lower-indexed store dominates, in order.
+
+    Store a dominates store b when a costs no more than b on every item and a's id is
+    lower (vectors come in id order). No best plan uses b: swapping b for a (or just
+    dropping b, if a is in the plan already) never costs more, and then wins the
+    tie-break on fewer stores or lower ids. This removes chain stores that carry a subset
+    of a sibling's items at the chain's identical prices, and exact twins (only the
+    lowest id stays), which is what makes chain-wide pricing tractable.
+
+    With bitmasks instead of comparing every pair: per item, the stores costing at most
+    b's price there form a prefix of that item's price order; the stores that dominate
+    b are the intersection of those prefixes over all items.
+    """
+    everyone = (1 << len(vectors)) - 1
+    dominators = [everyone] * len(vectors)
+    for column in zip(*vectors):
+        order = sorted(range(len(column)), key=column.__getitem__)
+        prefix, start = 0, 0
+        while start < len(order):             # one group of equal prices at a time
+            price, end = column[order[start]], start
+            while end < len(order) and column[order[end]] == price:
+                prefix |= 1 << order[end]
+                end += 1
+            for j in order[start:end]:
+                dominators[j] &= prefix
+            start = end
+    return [j for j, mask in enumerate(dominators) if not mask & ((1 << j) - 1)]
 
 
 def cheaper(a: Vector, b: Vector) -> list[int]:

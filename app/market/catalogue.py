@@ -5,8 +5,10 @@ from sqlalchemy import func, select
 from ..errors import Problem
 from ..extensions import db
 from ..keys.restrictions import Restrictions
-from .models import Country, Item, Price, Store
+from .geo import Circle, rounded_km
+from .models import Chain, Country, Item, Price, Store
 from .money import format_money
+from .nearby import no_store_note, stores_near
 
 
 def page_of(stmt, page: int, per_page: int, order_by) -> dict:
@@ -29,14 +31,41 @@ def list_items(rules: Restrictions, page, per_page, q=None, category=None) -> di
     return {**result, "data": result["data"].scalars().all()}
 
 
-def list_stores(rules: Restrictions, page, per_page, country=None) -> dict:
+# Store rows as the API shows them: `chain` is the chain's id, `chain_name` its name.
+STORE_ROWS = select(Store.id, Store.slug, Store.name, Chain.slug.label("chain"),
+                    Chain.name.label("chain_name"), Store.country, Store.city, Store.lat,
+                    Store.lon).join(Chain, Store.chain_id == Chain.id)
+
+
+def store_dict(row, distance_km: float | None = None) -> dict:
+    store = {"slug": row.slug, "name": row.name, "chain": row.chain,
+             "chain_name": row.chain_name, "country": row.country, "city": row.city,
+             "lat": row.lat, "lon": row.lon}
+    if distance_km is not None:
+        store["distance_km"] = rounded_km(distance_km)
+    return store
+
+
+def visible_stores(rules: Restrictions, country: str | None):
+    """The stores the key may see, in ``country`` if given (checked against the key)."""
     if country:
         rules.check(countries=[country])
-    stmt = rules.narrow(select(Store), country=Store.country)
-    if country:
-        stmt = stmt.where(Store.country == country)
-    result = page_of(stmt, page, per_page, [Store.slug])
-    return {**result, "data": result["data"].scalars().all()}
+    stmt = rules.narrow(STORE_ROWS, country=Store.country)
+    return stmt.where(Store.country == country) if country else stmt
+
+
+def list_stores(rules: Restrictions, page, per_page, country=None,
+                near: Circle | None = None) -> dict:
+    """By id; with ``near``, only those within the radius, nearest first."""
+    stmt = visible_stores(rules, country)
+    if near is None:
+        result = page_of(stmt, page, per_page, [Store.slug])
+        return {**result, "data": [store_dict(row) for row in result["data"]]}
+    found = stores_near(stmt, near)
+    start = (page - 1) * per_page
+    answer = {"data": [store_dict(row, km) for km, row in found[start:start + per_page]],
+              "page": page, "per_page": per_page, "total": len(found)}
+    return answer if found else {**answer, "note": no_store_note(near)}
 
 
 def narrow_prices(rules: Restrictions, stmt):
@@ -47,7 +76,7 @@ def narrow_prices(rules: Restrictions, stmt):
 def price_rows():
     """Prices with what a client needs to read them: slugs, currency and digits."""
     return (select(Price.amount, Price.regular_amount, Price.promo_ends, Price.updated_at,
-                   Store.slug.label("store"), Item.slug.label("item"),
+                   Price.store_id, Store.slug.label("store"), Item.slug.label("item"),
                    Country.currency, Country.minor_digits)
             .join(Store, Price.store_id == Store.id).join(Item, Price.item_id == Item.id)
             .join(Country, Store.country == Country.code))
@@ -71,8 +100,10 @@ def list_prices(rules: Restrictions, page, per_page, item=None, store=None, coun
     return {**result, "data": [price_dict(row) for row in result["data"]]}
 
 
-def list_deals(rules: Restrictions, today, page, per_page, country=None, category=None):
-    """Today's promotions, biggest relative saving first (currencies differ, so percent)."""
+def list_deals(rules: Restrictions, today, page, per_page, country=None, category=None,
+               near: Circle | None = None):
+    """Today's promotions, biggest relative saving first (currencies differ, so percent);
+    with ``near``, only at stores within the radius, each deal with its distance_km."""
     rules.check(countries=[country] if country else [], categories=[category] if category else [])
     saving = (Price.regular_amount - Price.amount) * 1.0 / Price.regular_amount
     stmt = narrow_prices(rules, price_rows().where(Price.regular_amount.is_not(None),
@@ -81,8 +112,21 @@ def list_deals(rules: Restrictions, today, page, per_page, country=None, categor
         stmt = stmt.where(Store.country == country)
     if category:
         stmt = stmt.where(Item.category == category)
+    distances = {}
+    if near is not None:
+        distances = {row.id: km for km, row in stores_near(visible_stores(rules, country), near)}
+        if not distances:
+            return {"data": [], "page": page, "per_page": per_page, "total": 0,
+                    "note": no_store_note(near)}
+        stmt = stmt.where(Price.store_id.in_(distances))
     result = page_of(stmt, page, per_page, [saving.desc(), Store.slug, Item.slug])
-    return {**result, "data": [deal_dict(row) for row in result["data"]]}
+    data = []
+    for row in result["data"]:
+        deal = deal_dict(row)
+        if near is not None:
+            deal["distance_km"] = rounded_km(distances[row.store_id])
+        data.append(deal)
+    return {**result, "data": data}
 
 
 def price_dict(row) -> dict:

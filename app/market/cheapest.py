@@ -6,8 +6,10 @@ from ..errors import Problem
 from ..extensions import db
 from ..keys.restrictions import Restrictions
 from . import basket
+from .geo import Circle, rounded_km
 from .models import Chain, Country, Item, Price, Store
 from .money import format_money
+from .nearby import no_store_note, stores_near
 
 # Built once, on the tables rather than the ORM classes: this query runs on every basket,
 # and plain rows skip the ORM's per-row loading (about 1 ms for ~500 price rows).
@@ -15,20 +17,24 @@ items, stores, prices, chains = (model.__table__ for model in (Item, Store, Pric
 ITEMS_BY_SLUG = select(items.c.id, items.c.slug, items.c.category) \
     .where(items.c.slug.in_(bindparam("slugs", expanding=True)))
 STORES_IN_COUNTRY = select(stores.c.id, stores.c.slug, stores.c.name, stores.c.city,
-                           chains.c.name.label("chain")) \
+                           stores.c.lat, stores.c.lon, chains.c.slug.label("chain"),
+                           chains.c.name.label("chain_name")) \
     .join(chains, stores.c.chain_id == chains.c.id) \
     .where(stores.c.country == bindparam("country"))
-# The country's stores are read once (above), then only the basket's prices: the index is
-# (item_id, store_id), and ids are mapped to slugs in Python rather than joined per row.
+# The stores in reach are read once (above: the country's, or those near a point), then
+# only the basket's prices at those stores, with no join: the (item_id, store_id) index
+# answers it, and ids are mapped to slugs in Python rather than joined per row.
 BASKET_PRICES = select(prices.c.store_id, prices.c.item_id, prices.c.amount,
                        prices.c.regular_amount, prices.c.promo_ends) \
-    .join(stores, prices.c.store_id == stores.c.id) \
     .where(prices.c.item_id.in_(bindparam("item_ids", expanding=True)),
-           stores.c.country == bindparam("country"))
+           prices.c.store_id.in_(bindparam("store_ids", expanding=True)))
+COUNTRY = select(Country.__table__).where(Country.__table__.c.code == bindparam("code"))
 
 
 def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: str | None,
-                    limit: int, max_stores: int) -> dict:
+                    limit: int, max_stores: int, near: Circle | None = None) -> dict:
+    """The answer of POST /v1/cheapest-stores; with ``near``, over the stores within its
+    radius only (the country and the key's restrictions still apply first)."""
     code = country or _only_country(rules)
     found = db.session.execute(ITEMS_BY_SLUG, {"slugs": [slug for slug, _ in lines]}).all()
     category = {item.slug: item.category for item in found}
@@ -37,23 +43,35 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
         raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
                       unknown=unknown)
     rules.check(countries=[code], categories=[category[slug] for slug, _ in lines])
-    country = db.session.get(Country, code)
+    country = db.session.execute(COUNTRY, {"code": code}).first()
     if country is None:
         raise Problem(404, "not-found", f"No stores in country '{code}'.")
 
-    in_country = {store.id: store for store in
-                  db.session.execute(STORES_IN_COUNTRY, {"country": code})}
     item_slug = {item.id: item.slug for item in found}
+    if near is None:
+        in_reach = {store.id: store for store in
+                    db.session.execute(STORES_IN_COUNTRY, {"country": code})}
+        distance = {}
+    else:
+        nearby = stores_near(STORES_IN_COUNTRY, near, {"country": code})
+        in_reach = {store.id: store for _, store in nearby}
+        distance = {store.slug: rounded_km(km) for km, store in nearby}
     rows = db.session.execute(BASKET_PRICES, {"item_ids": list(item_slug),
-                                              "country": code}).all()
-    offers = [basket.Offer(in_country[store_id].slug, item_slug[item_id], amount, regular)
+                                              "store_ids": list(in_reach)}).all() \
+        if in_reach else []
+    offers = [basket.Offer(in_reach[store_id].slug, item_slug[item_id], amount, regular)
               for store_id, item_id, amount, regular, _ in rows]
-    promo_ends = {(in_country[store_id].slug, item_slug[item_id]): ends
+    promo_ends = {(in_reach[store_id].slug, item_slug[item_id]): ends.isoformat()
                   for store_id, item_id, _, _, ends in rows if ends}
     quantities = dict(lines)
-    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores)
-    by_slug = {store.slug: store for store in in_country.values()}
-    return _present(answer, country, quantities, promo_ends, by_slug)
+    chain_of = {store.slug: store.chain for store in in_reach.values()}
+    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,
+                                    chains=chain_of)
+    by_slug = {store.slug: store for store in in_reach.values()}
+    result = _present(answer, country, quantities, promo_ends, by_slug, distance)
+    if near is not None and not in_reach:
+        result["note"] = no_store_note(near)
+    return result
 
 
 def _only_country(rules: Restrictions) -> str:
@@ -65,15 +83,20 @@ def _only_country(rules: Restrictions) -> str:
     return code
 
 
-def _present(answer: basket.Answer, country: Country, quantities: dict[str, int],
-             promo_ends: dict, stores: dict) -> dict:
-    """Money as decimal strings, stores with their names, promotions with their end."""
+def _present(answer: basket.Answer, country, quantities: dict[str, int],
+             promo_ends: dict, stores: dict, distance: dict) -> dict:
+    """Money as decimal strings, stores with their names (and distances, with near),
+    promotions with their end."""
     def money(amount):
         return None if amount is None else format_money(amount, country.minor_digits)
 
-    def store_ref(slug):
+    def store_ref(slug, id_field="id"):
         store = stores[slug]
-        return {"id": slug, "name": store.name, "chain": store.chain, "city": store.city}
+        ref = {id_field: slug, "name": store.name, "chain": store.chain,
+               "chain_name": store.chain_name, "city": store.city}
+        if distance:
+            ref["distance_km"] = distance[slug]
+        return ref
 
     return {
         "country": country.code, "currency": country.currency,
@@ -94,6 +117,6 @@ def _present(answer: basket.Answer, country: Country, quantities: dict[str, int]
         "plan": None if answer.plan is None else {
             "max_stores": answer.plan.max_stores, "total": money(answer.plan.total),
             "exact": answer.plan.exact, "missing": answer.plan.missing,
-            "stores": [{**store_ref(stop.store), "store": stop.store, "items": stop.items,
+            "stores": [{**store_ref(stop.store, "store"), "items": stop.items,
                         "subtotal": money(stop.subtotal)} for stop in answer.plan.stores]},
     }

@@ -2,10 +2,17 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..errors import Problem
 from ..schemas import StrictSchema
-from .schemas import SLUG, country_field
+from .schemas import NEAR_HELP, SLUG, NearArg, NearbyMixin, Point, country_field
 
 MAX_BASKET = 100
+# The GET form's `items` (ids and commas) may be this long: with commas sent as %2C
+# (2 more bytes each, at most 99 of them) and every other parameter at its longest
+# (under 200 bytes with the method, path and HTTP version), the request line stays
+# under 3,400 bytes, well within gunicorn's limit_request_line (4,094). Longer
+# baskets belong in the POST body: the GET form answers 414 pointing there.
+MAX_GET_ITEMS = 3000
 
 
 SLUG_PATTERN = SLUG.regex.pattern
@@ -55,11 +62,12 @@ def unique_items(lines):
                                  "Use quantity instead.")
 
 
-class CheapestQuery(StrictSchema):
+class CheapestQuery(NearbyMixin):
     items = fields.List(BasketEntry(), required=True, validate=[
         validate.Length(min=1, max=MAX_BASKET), unique_items],
         metadata={"description": "1-100 distinct items: an id or {item, quantity (1-99)}; "
                                  "an item may appear once"})
+    near = fields.Nested(Point, metadata={"description": NEAR_HELP})
     country = country_field(metadata={"description": "required unless the key allows "
                                                      "exactly one country"})
     limit = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=50),
@@ -70,16 +78,28 @@ class CheapestQuery(StrictSchema):
                                                          "plan is null when 1"})
 
 
-class CheapestQueryArgs(StrictSchema):
-    """GET form for curl: ?items=a,b,c&country=US (quantities 1)."""
-    items = fields.String(required=True, validate=validate.Regexp(ITEM_LIST_PATTERN), metadata={
-        "description": "1-100 distinct item ids, comma-separated, no spaces"})
+class CheapestQueryArgs(NearbyMixin):
+    """GET form for curl: ?items=a,b,c&country=US&near=LAT,LON (quantities 1)."""
+    items = fields.String(required=True, validate=[
+        validate.Length(min=1, max=MAX_GET_ITEMS), validate.Regexp(ITEM_LIST_PATTERN)],
+        metadata={"description": f"1-100 distinct item ids, comma-separated, no spaces, at "
+                                 f"most {MAX_GET_ITEMS:,} characters (longer: use POST, or "
+                                 "get a 414)"})
     country = country_field(metadata={"description": "required unless the key allows "
                                                      "exactly one country"})
+    near = NearArg(metadata={"description": NEAR_HELP})
     limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50),
                            metadata={"description": "single stores to rank (1-50)"})
     max_stores = fields.Integer(load_default=2, validate=validate.Range(min=1, max=3),
                                 metadata={"description": "stores the plan may combine (1-3)"})
+
+    @ma.pre_load
+    def fits_in_a_url(self, data, **_):
+        if len(data.get("items") or "") > MAX_GET_ITEMS:
+            raise Problem(414, "uri-too-long",
+                          f"items is longer than the GET form takes ({MAX_GET_ITEMS:,} "
+                          "characters): send the basket as JSON to POST /v1/cheapest-stores.")
+        return data
 
     @ma.post_load
     def split_items(self, data, **_):
@@ -90,11 +110,16 @@ class CheapestQueryArgs(StrictSchema):
         return {**data, "items": lines}
 
 
+DISTANCE = fields.Float(metadata={"description": "km from near (0.01 km), with near only"})
+
+
 class StoreRef(ma.Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    chain = fields.String(required=True)
+    chain = fields.String(required=True, metadata={"description": "chain id"})
+    chain_name = fields.String()
     city = fields.String(required=True)
+    distance_km = DISTANCE
 
 
 class LineSchema(ma.Schema):
@@ -125,8 +150,10 @@ class BestOfferSchema(ma.Schema):
 class PlanStopSchema(ma.Schema):
     store = fields.String(required=True, metadata={"description": "store id"})
     name = fields.String(required=True)
-    chain = fields.String(required=True)
+    chain = fields.String(required=True, metadata={"description": "chain id"})
+    chain_name = fields.String()
     city = fields.String(required=True)
+    distance_km = DISTANCE
     items = fields.List(fields.String(), required=True)
     subtotal = fields.String(required=True)
 
@@ -149,3 +176,5 @@ class CheapestAnswer(ma.Schema):
     plan = fields.Nested(PlanSchema, required=True, allow_none=True, metadata={
         "description": "the cheapest way to buy it all from at most max_stores stores; "
                        "null when max_stores is 1"})
+    note = fields.String(metadata={"description": "with near, when no store is within the "
+                                                  "radius: says so (the answers are empty)"})

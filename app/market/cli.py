@@ -13,7 +13,9 @@ from .models import Country
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Keep an existing catalogue (make run).")
 @click.option("--no-keys", is_flag=True, help="Catalogue only, no demo keys.")
-def seed_command(stores, items, seed_value, if_empty, no_keys):
+@click.option("--history-days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Days of demo usage history for the plan review (0: none).")
+def seed_command(stores, items, seed_value, if_empty, no_keys, history_days):
     """Upgrade the schema, load deterministic demo data and (re)issue the demo keys."""
     from seed import seed_catalogue
     from seed.demo_keys import issue_demo_keys, print_demo_keys
@@ -24,4 +26,7 @@ def seed_command(stores, items, seed_value, if_empty, no_keys):
         counts = seed_catalogue(db.session, stores=stores, items=items, seed=seed_value)
         click.echo("Seeded " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
     if not no_keys:
-        print_demo_keys(issue_demo_keys())
+        from seed.history import write_history
+        issued = issue_demo_keys()
+        write_history(db.session, issued, history_days, seed=seed_value)
+        print_demo_keys(issued)

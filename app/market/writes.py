@@ -6,7 +6,7 @@ from ..clock import now
 from ..errors import Problem
 from ..extensions import db
 from ..keys.restrictions import Restrictions
-from .catalogue import get_item, get_store, price_dict, price_rows
+from .catalogue import STORE_ROWS, get_item, get_store, price_dict, price_rows, store_dict
 from .models import Category, Chain, Country, Item, Price, Store
 from .money import parse_money
 
@@ -102,7 +102,7 @@ def create_item(rules: Restrictions, data: dict) -> Item:
     return item
 
 
-def create_store(rules: Restrictions, data: dict) -> Store:
+def create_store(rules: Restrictions, data: dict) -> dict:
     if db.session.get(Country, data["country"]) is None:
         raise Problem(422, "validation-error", "Unknown country.",
                       errors={"country": [f"No country '{data['country']}'."]})
@@ -115,7 +115,7 @@ def create_store(rules: Restrictions, data: dict) -> Store:
     store = Store(chain=chain, **data)
     db.session.add(store)
     db.session.commit()
-    return store
+    return store_dict(db.session.execute(STORE_ROWS.where(Store.id == store.id)).one())
 
 
 def _ensure_new(model, slug: str) -> None:

@@ -11,7 +11,7 @@ from app.keys.models import ApiKey
 from app.keys.pipeline import public_endpoints
 
 DOCUMENTED_PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/assets/<path:filename>"}
-EXAMPLES = {"store_id": "us-cheapo-1", "item_id": "milk", "key_id": "abcdefgh",
+EXAMPLES = {"store_id": "us-cheapo-1", "item_id": "milk", "key_id": "abcdefgh", "plan_id": "free",
             "filename": "swagger-ui.css"}
 
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import key_id, row_count
 
 from app.extensions import db
-from app.keys.models import ApiKey
+from app.keys.models import ApiKey, AuditEvent
 
 
 def utcnow():
@@ -168,3 +168,93 @@ def test_admin_api_runs_the_same_lifecycle(app, client, make_key):
     assert client.get(f"/v1/admin/keys/{kid}", headers=admin).status_code == 404
     bad = client.post("/v1/admin/keys", headers=admin, json={"name": "", "scopes": ["root"]})
     assert bad.status_code == 422 and set(bad.json["errors"]) == {"name", "scopes"}
+
+
+# --- lifecycle edges: a second rotation during a grace period, the last admin key ---------
+
+def test_second_rotation_during_grace_is_409_unless_forced_cli(app, client):
+    first = create_json(app, "--name", "x")["key"]
+    kid = key_id(first)
+    second = json.loads(cli(app, "keys", "rotate", kid, "--grace", "1h", "--json").output)["key"]
+    refused = cli(app, "keys", "rotate", kid)
+    assert refused.exit_code == 1 and "--force" in refused.output
+    assert "Traceback" not in refused.output
+    # Nothing changed: both secrets still work, and no event was written for the refusal.
+    assert client.get("/v1/key", headers={"X-API-Key": first}).status_code == 200
+    assert client.get("/v1/key", headers={"X-API-Key": second}).status_code == 200
+    assert audit_actions(app, kid) == ["key.create", "key.rotate"]
+
+    third = json.loads(cli(app, "keys", "rotate", kid, "--force", "--json").output)["key"]
+    # The secret that was in grace stops now; the one just replaced gets a new grace.
+    assert client.get("/v1/key", headers={"X-API-Key": first}).json["type"] \
+        == "/problems/invalid-key"
+    assert client.get("/v1/key", headers={"X-API-Key": second}).status_code == 200
+    assert client.get("/v1/key", headers={"X-API-Key": third}).status_code == 200
+    with app.app_context():
+        event = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.target == kid).order_by(AuditEvent.id.desc())).first()
+    assert event.action == "key.rotate" and "earlier_grace_ended" in event.changes
+
+
+def test_second_rotation_during_grace_is_409_unless_forced_api(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    kid = key_id(make_key())
+    url = f"/v1/admin/keys/{kid}/rotate"
+    assert client.post(url, headers=admin, json={"grace": "1h"}).status_code == 200
+    refused = client.post(url, headers=admin, json={})
+    assert refused.status_code == 409
+    assert refused.json["type"] == "/problems/rotation-in-progress"
+    assert refused.content_type == "application/problem+json"
+    forced = client.post(url, headers=admin, json={"force": True, "grace": "1h"})
+    assert forced.status_code == 200
+    # Once the grace period is over, a plain rotation is fine again.
+    later = naive_utcnow() + timedelta(hours=2)
+    app.config["CLOCK"] = lambda: later
+    assert client.post(url, headers=admin, json={}).status_code == 200
+
+
+def test_the_last_active_admin_key_cannot_be_revoked_or_deleted(app, client, make_key):
+    only_admin = make_key(scopes=["admin", "read"])
+    headers = {"X-API-Key": only_admin}
+    kid = key_id(only_admin)
+    for response in (client.post(f"/v1/admin/keys/{kid}/revoke", headers=headers),
+                     client.delete(f"/v1/admin/keys/{kid}", headers=headers)):
+        assert response.status_code == 409
+        assert response.json["type"] == "/problems/last-admin-key"
+    for command in ("revoke", "delete"):
+        result = cli(app, "keys", command, kid)
+        assert result.exit_code == 1 and "last active admin key" in result.output
+    assert client.get("/v1/key", headers=headers).status_code == 200  # still works
+    assert audit_actions(app, kid) == ["key.create"]
+
+    # An expired or revoked admin key does not count as another admin.
+    expired = create_json(app, "--name", "old admin", "--scopes", "admin")["id"]
+    with app.app_context():
+        db.session.get(ApiKey, expired).expires_at = naive_utcnow() - timedelta(days=1)
+        db.session.commit()
+    assert client.delete(f"/v1/admin/keys/{kid}", headers=headers).status_code == 409
+    # With a second active admin, either may go.
+    other = create_json(app, "--name", "second admin", "--scopes", "admin,read")
+    assert client.post(f"/v1/admin/keys/{kid}/revoke", headers=headers).status_code == 200
+    refused = cli(app, "keys", "delete", other["id"])
+    assert refused.exit_code == 1 and "last active admin key" in refused.output
+
+
+def test_prune_keeps_the_last_admin_key(app):
+    admin = create_json(app, "--name", "admin", "--scopes", "admin")["id"]
+    reader = create_json(app, "--name", "reader")["id"]
+    with app.app_context():
+        for kid in (admin, reader):
+            db.session.get(ApiKey, kid).created_at = naive_utcnow() - timedelta(days=100)
+        db.session.commit()
+    result = cli(app, "keys", "prune", "--unused-days", "90")
+    assert result.exit_code == 0 and f"deleted 1 key(s) unused for 90 days: {reader}" \
+        in result.output
+    with app.app_context():
+        assert [k.id for k in db.session.query(ApiKey)] == [admin]
+
+
+def audit_actions(app, target):
+    with app.app_context():
+        return list(db.session.scalars(db.select(AuditEvent.action).where(
+            AuditEvent.target == target).order_by(AuditEvent.id)))

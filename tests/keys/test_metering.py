@@ -63,12 +63,12 @@ def test_units_grow_with_basket_size(app, client, catalogue, make_key):
 
 def test_admin_report_json_csv_and_billing(app, client, make_key):
     admin = make_key(scopes=["admin"])
-    reader = make_key(plan="partner")
+    reader = make_key(plan="pro")
     for _ in range(4):
         client.get("/v1/key", headers={"X-API-Key": reader})
     report = client.get("/v1/admin/usage", headers={"X-API-Key": admin}).json
     billing = {row["key_id"]: row for row in report["billing"]}
-    assert billing[key_id(reader)]["units"] == 4 and billing[key_id(reader)]["plan"] == "partner"
+    assert billing[key_id(reader)]["units"] == 4 and billing[key_id(reader)]["plan"] == "pro"
     assert billing[key_id(reader)]["amount_usd"] == "0.00"  # 4 units at $0.50 per 1,000
     csv_text = client.get("/v1/admin/usage?format=csv", headers={"X-API-Key": admin})
     assert csv_text.mimetype == "text/csv"
@@ -76,7 +76,7 @@ def test_admin_report_json_csv_and_billing(app, client, make_key):
     assert lines[0].startswith("key_id,day,endpoint,calls,units")
     assert any(line.startswith(f"{key_id(reader)},") and ",4,4," in line for line in lines)
     result = app.test_cli_runner().invoke(args=["usage", "report"])
-    assert key_id(reader) in result.output and "partner" in result.output
+    assert key_id(reader) in result.output and "pro" in result.output
     result = app.test_cli_runner().invoke(args=["usage", "report", "--csv"])
     assert result.output.splitlines()[0] == lines[0]
 

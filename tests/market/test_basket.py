@@ -370,3 +370,104 @@ def test_price_guess_bound_holds_for_every_store_set(instance, k):
         for combo in combinations(range(len(vectors)), size):
             cost = sum(min(col) for col in zip(*(vectors[j] for j in combo)))
             assert cost >= sum(u) - sum(savings[j] for j in combo)
+
+
+# --- Chain-wide prices: dominated, equivalent and grouped stores ---------------------
+
+def chain_wide(seed, stores, items, chains=4, coverage=(0.4, 0.9)):
+    """Every store of a chain charges the chain's price for an item; stores differ only
+    in which items they carry. Many plans then tie, and many stores nearly coincide."""
+    rng = random.Random(seed)
+    names = [f"i{n:02d}" for n in range(items)]
+    price = {(c, i): rng.randint(100, 130) for c in range(chains) for i in names}
+    offers = []
+    for s in range(stores):
+        cover = rng.uniform(*coverage)
+        offers += [O(f"s{s:04d}", i, price[s % chains, i]) for i in names if rng.random() < cover]
+    basket = {i: rng.randint(1, 3) for i in names}
+    return basket, offers, {f"s{s:04d}": f"chain{s % chains}" for s in range(stores)}
+
+
+def test_undominated_keeps_the_lowest_id_of_twins_and_drops_subsets():
+    from app.market.basket import undominated
+    vectors = [[5, 9], [5, 9], [4, 9], [5, 8], [9, 9], [3, 3]]
+    # 1 is 0's twin, 4 is beaten by 0; 2 and 3 are each better somewhere; 5 beats all
+    # but comes last, and a dominator must have a lower id.
+    assert undominated(vectors) == [0, 2, 3, 5]
+    assert undominated([[1]]) == [0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chain_wide_prices_match_brute_force(seed):
+    basket, offers, chains = chain_wide(seed, stores=18, items=6)
+    for max_stores in (2, 3):
+        expected = brute_plan(basket, offers, max_stores)
+        for grouping in (None, chains):
+            plan = cheapest_stores(basket, offers, max_stores=max_stores, chains=grouping).plan
+            assert plan.exact
+            assert ([s.store for s in plan.stores], plan.total) == (list(expected[0]),
+                                                                    expected[1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chain_wide_three_store_plans_over_1000_stores_are_proven_exact(seed):
+    """The issue's case: identical chain prices must not exhaust the work budget."""
+    rng = random.Random(seed)
+    items = [f"item-{n:02d}" for n in range(20)]
+    level = [rng.uniform(0.85, 1.2) for _ in range(14)]
+    base = {i: rng.randint(99, 1499) for i in items}
+    price = {(c, i): round(base[i] * level[c] * rng.uniform(0.95, 1.05))
+             for c in range(14) for i in items}
+    offers = []
+    for s in range(1000):
+        cover = rng.uniform(0.4, 0.9)
+        offers += [O(f"store-{s:04d}", i, price[s % 14, i]) for i in items
+                   if rng.random() < cover]
+    basket = {i: rng.randint(1, 3) for i in items}
+    chains = {f"store-{s:04d}": f"chain-{s % 14}" for s in range(1000)}
+    plan = cheapest_stores(basket, offers, max_stores=3, chains=chains).plan
+    assert plan.exact and plan.missing == []
+    assert_valid_plan(basket, build_matrix(basket, offers), plan, 3)
+
+
+@st.composite
+def chain_instances(draw):
+    """Small chain-wide instances: up to 3 chains, up to 9 stores, prices 1-3."""
+    items = [f"i{n}" for n in range(draw(st.integers(1, 5)))]
+    chains = draw(st.integers(1, 3))
+    price = {(c, i): draw(st.integers(1, 3)) for c in range(chains) for i in items}
+    stores = draw(st.integers(1, 9))
+    offers = [O(f"s{s}", i, price[s % chains, i]) for s in range(stores) for i in items
+              if draw(st.booleans())]
+    quantities = draw(st.lists(st.integers(1, 3), min_size=len(items), max_size=len(items)))
+    return dict(zip(items, quantities)), offers, {f"s{s}": s % chains for s in range(stores)}
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(chain_instances())
+def test_chain_wide_plans_match_brute_force(instance):
+    basket, offers, chains = instance
+    for max_stores in (2, 3):
+        stores, total = brute_plan(basket, offers, max_stores)
+        for grouping in (None, chains):
+            plan = cheapest_stores(basket, offers, max_stores=max_stores, chains=grouping).plan
+            assert plan.exact
+            assert ([s.store for s in plan.stores], plan.total) == (list(stores), total)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(instances(), st.data())
+def test_near_me_baskets_are_planned_over_the_stores_in_reach_only(instance, data):
+    """Near me is the same engine over the offers of the stores in the radius: the plan
+    equals brute force over that subset and never uses a store outside it."""
+    basket, offers = instance
+    stores = sorted({o.store for o in offers})
+    if not stores:
+        return
+    in_reach = set(data.draw(st.lists(st.sampled_from(stores), unique=True)))
+    nearby = [o for o in offers if o.store in in_reach]
+    for max_stores in (2, 3):
+        plan = cheapest_stores(basket, nearby, max_stores=max_stores).plan
+        assert {s.store for s in plan.stores} <= in_reach and plan.exact
+        expected = brute_plan(basket, nearby, max_stores)
+        assert ([s.store for s in plan.stores], plan.total) == (list(expected[0]), expected[1])

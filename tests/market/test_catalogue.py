@@ -22,8 +22,11 @@ def test_items_search_and_pagination(client, headers):
 
 def test_stores_and_prices_with_currency_minor_digits(client, headers):
     stores = client.get("/v1/stores?country=JP", headers=headers).json["data"]
+    # chain is the chain's id, chain_name its name; the small catalogue's stores were
+    # made without coordinates (as if before release 2), so lat/lon are null.
     assert stores == [{"id": "jp-cheapo-1", "name": "Jp Cheapo 1", "chain": "cheapo",
-                       "country": "JP", "city": "Tokyo"}]
+                       "chain_name": "Cheapo", "country": "JP", "city": "Tokyo",
+                       "lat": None, "lon": None}]
     prices = client.get("/v1/prices?store=jp-cheapo-1", headers=headers).json["data"]
     assert [(p["item"], p["price"], p["regular_price"], p["currency"]) for p in prices] == \
         [("bread", "420", "500", "JPY"), ("milk", "180", None, "JPY")]
@@ -58,10 +61,16 @@ def test_cheapest_stores_answer(client, headers):
     assert body["plan"] == {"max_stores": 2, "total": "7.87", "exact": True, "missing": [],
                             "stores": [{"store": "us-cheapo-2", "items": ["milk"],
                                         "subtotal": "1.89", "name": "Us Cheapo 2",
-                                        "chain": "Cheapo", "city": "Denver"},
+                                        "chain": "cheapo", "chain_name": "Cheapo",
+                                        "city": "Denver"},
                                        {"store": "us-posh-1", "items": ["bread"],
                                         "subtotal": "5.98", "name": "Us Posh 1",
-                                        "chain": "Posh", "city": "Boston"}]}
+                                        "chain": "posh", "chain_name": "Posh",
+                                        "city": "Boston"}]}
+    assert body["stores"][0]["store"] == {"id": "us-posh-1", "name": "Us Posh 1",
+                                          "chain": "posh", "chain_name": "Posh",
+                                          "city": "Boston"}
+    assert "note" not in body
     same = client.get("/v1/cheapest-stores?items=milk,bread&country=US&max_stores=1",
                       headers=headers).json
     assert same["plan"] is None and same["stores"][0]["total"] == "5.48"
@@ -120,8 +129,17 @@ def test_add_items_and_stores(app, client, headers):
     assert client.post("/v1/items", json={**item, "id": "x", "category": "toys"},
                        headers=headers).json["errors"] == {"category": ["No category 'toys'."]}
     store = {"id": "us-new-1", "name": "New", "chain": "posh", "country": "US",
-             "city": "Austin"}
-    assert client.post("/v1/stores", json=store, headers=headers).status_code == 201
+             "city": "Austin", "lat": 30.2672, "lon": -97.7431}
+    created = client.post("/v1/stores", json=store, headers=headers)
+    assert created.status_code == 201
+    assert created.json == {**store, "chain_name": "Posh"}
     assert client.post("/v1/stores", json={**store, "id": "x2", "chain": "nope"},
                        headers=headers).status_code == 422
+    for bad, field in (({"lat": 90.5}, "lat"), ({"lon": -181}, "lon"), ({"lat": None}, "lat")):
+        refused = client.post("/v1/stores", json={**store, "id": "x3", **bad}, headers=headers)
+        assert refused.status_code == 422 and list(refused.json["errors"]) == [field]
+    unplaced = {key: value for key, value in store.items() if key != "lon"}
+    refused = client.post("/v1/stores", json={**unplaced, "id": "x4"}, headers=headers)
+    assert refused.status_code == 422 and refused.json["errors"] == {
+        "lon": ["Missing data for required field."]}
     assert row_count(app, "stores") == 6 and row_count(app, "items") == 5

@@ -14,7 +14,7 @@ from sqlalchemy import func, inspect, select, text
 from seed import seed_catalogue
 from seed.catalogue import plan_stores
 from seed.items import UNITS, catalogue_items
-from seed.places import stores_per_country
+from seed.places import CITY_RADIUS_KM, COUNTRIES, stores_per_country
 
 TODAY = date(2031, 3, 14)  # fixed, so rows can be compared across databases and runs
 REQUIRED_SLUGS = {"milk-whole-1l", "eggs-free-range-12", "bread-sourdough-800g",
@@ -99,6 +99,20 @@ def check_invariants(db, counts: dict, today: date) -> None:
     assert milk
     for country, amounts in milk.items():  # cents, pence, ... and yen: all about 1.4 $
         assert 49 <= min(amounts) and max(amounts) <= 299, country
+
+    # Every store stands within 15 km of its city's real centre.
+    check_store_places(s.execute(select(Store.country, Store.city, Store.lat, Store.lon)))
+
+
+CENTRES = {(c.code, name): (lat, lon) for c in COUNTRIES for _, name, lat, lon in c.cities}
+
+
+def check_store_places(rows) -> None:
+    from app.market.geo import distance_km
+
+    for country, city, lat, lon in rows:
+        assert lat is not None and lon is not None, (country, city)
+        assert distance_km(*CENTRES[country, city], lat, lon) <= CITY_RADIUS_KM, (city, lat)
 
 
 def test_default_seed(sqlite_db):
@@ -238,6 +252,23 @@ def test_stores_spread_over_countries(total):
     assert sum(split.values()) == total
     assert max(split.values()) - split["US"] <= 0  # the US always gets the most
     assert len({s.slug for s in plan_stores(total)}) == total
+
+
+def test_stores_are_scattered_around_real_city_centres():
+    from app.market.geo import distance_km
+
+    assert CENTRES["US", "Boston"] == (42.3601, -71.0589)
+    assert CENTRES["JP", "Tokyo"] == (35.6812, 139.7671)
+    stores = plan_stores(1000)
+    check_store_places((s.country, s.city, s.lat, s.lon) for s in stores)
+    # Spread over the disc, not piled at the centre nor on its rim.
+    distances = [distance_km(*CENTRES[s.country, s.city], s.lat, s.lon) for s in stores]
+    assert len({(s.lat, s.lon) for s in stores}) == 1000
+    inner = sum(d <= CITY_RADIUS_KM / 2 for d in distances) / len(distances)
+    assert 0.15 <= inner <= 0.35  # a quarter of a disc's area lies within half its radius
+    # A store keeps its place when the catalogue grows.
+    first = {s.slug: (s.lat, s.lon) for s in plan_stores(40)}
+    assert all(first[s.slug] == (s.lat, s.lon) for s in stores if s.slug in first)
 
 
 def test_many_items_have_unique_readable_slugs():

@@ -7,6 +7,7 @@ import click
 import marshmallow as ma
 
 from .. import lifecycle as key_service
+from .. import scan as scan_service
 from ..schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema, RotateArgs
 from . import CommandGroup, fail
 
@@ -19,12 +20,16 @@ def key_options(create: bool):
         options = [
             click.option("--name", required=create, help="The calling application."),
             click.option("--owner", help="The organisation that owns the application."),
-            click.option("--plan", help="Billing plan: free, partner, enterprise."),
+            click.option("--plan", help="Plan id: free, starter, pro, enterprise, ..."),
             click.option("--scopes", help="Comma-separated: read,write,admin."),
             click.option("--countries", help='Comma-separated ISO codes, or "all".'),
             click.option("--categories", help='Comma-separated categories, or "all".'),
-            click.option("--daily-limit", type=int, help="Calls per UTC day."),
-            click.option("--rate-limit", help='Per-minute limit, e.g. "60/minute".'),
+            click.option("--allowed-ips", help="Comma-separated addresses/networks the key "
+                         'may be used from (203.0.113.0/24,2001:db8::/32), or "any".'),
+            click.option("--daily-limit", help='Calls per UTC day (overrides the plan), or '
+                         '"plan" to take the plan\'s.'),
+            click.option("--rate-limit", help='Per-minute limit, e.g. "60/minute" '
+                         '(overrides the plan), or "plan".'),
             click.option("--expires-in", help='Lifetime from now: 30d, 12h; "never".'),
         ]
         for option in reversed(options):
@@ -35,9 +40,13 @@ def key_options(create: bool):
 
 def load_options(schema, options: dict) -> dict:
     given = {name: value for name, value in options.items() if value is not None}
-    for field in ("countries", "categories"):
-        if given.get(field) == "all":
+    for field, everything in (("countries", "all"), ("categories", "all"),
+                              ("allowed_ips", "any"), ("daily_limit", "plan"),
+                              ("rate_limit", "plan")):
+        if given.get(field) == everything:
             given[field] = None
+    if isinstance(given.get("daily_limit"), str) and given["daily_limit"].isdigit():
+        given["daily_limit"] = int(given["daily_limit"])
     if given.get("expires_in") == "never":
         given["expires_in"] = None
     try:
@@ -101,11 +110,12 @@ def update(key_id, as_json, **options):
 @keys_cli.command("rotate")
 @click.argument("key_id")
 @click.option("--grace", help="How long the old secret keeps working, e.g. 24h.")
+@click.option("--force", is_flag=True, help="Rotate even during a grace period (ends it).")
 @click.option("--json", "as_json", is_flag=True)
-def rotate(key_id, grace, as_json):
+def rotate(key_id, grace, force, as_json):
     """Issue a new secret; the old one works for the grace period."""
-    grace = load_options(RotateArgs(), {"grace": grace}).get("grace")
-    key, full_key = key_service.rotate_key(key_id, grace)
+    args = load_options(RotateArgs(), {"grace": grace, "force": force})
+    key, full_key = key_service.rotate_key(key_id, args.get("grace"), args["force"])
     key.key = full_key
     show(key, as_json, NewKeySchema)
 
@@ -139,7 +149,7 @@ def prune(unused_days):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def scan(paths):
     """Find API keys in files; exit 1 if any is live (use as a pre-commit hook)."""
-    findings = key_service.scan_paths(list(paths))
+    findings = scan_service.scan_paths(list(paths))
     for finding in findings:
         click.echo(f"{finding['file']}:{finding['line']}: key {finding['key_id']} "
                    f"({finding['status']})")

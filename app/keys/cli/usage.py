@@ -5,6 +5,7 @@ import click
 
 from ...clock import now
 from .. import anomalies as anomaly_service
+from .. import plan_review
 from .. import usage as usage_service
 from . import CommandGroup
 
@@ -37,3 +38,25 @@ def anomalies():
         click.echo(f"{flag['key_id']}  {flag['flag']}: {flag['explanation']}")
     if not flags:
         click.echo("No anomalies this hour.")
+
+
+@usage_cli.command("plans")
+@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Per-plan figures as CSV.")
+def plans(days, as_csv):
+    """Plan review: figures per plan, upgrade/downgrade suggestions per key."""
+    result = plan_review.review(days)
+    if as_csv:
+        click.echo(usage_service.as_csv(result["plans"]), nl=False)
+        return
+    click.echo(f"Plan review, last {days} days")
+    click.echo(f"{'plan':<12} {'keys':>5} {'calls':>9} {'units':>9} {'revenue':>10} "
+               f"{'at limit':>9} {'p50':>6} {'p95':>6}")
+    for row in result["plans"]:
+        click.echo(f"{row['plan']:<12} {row['keys']:>5} {row['calls']:>9} {row['units']:>9} "
+                   f"{'$' + row['revenue']:>10} {row['days_at_limit_share']:>9.1%} "
+                   f"{row['p50_daily_use']:>6.0%} {row['p95_daily_use']:>6.0%}")
+    click.echo("\nSuggestions:" if result["suggestions"] else "\nNo suggestions.")
+    for row in result["suggestions"]:
+        click.echo(f"  {row['key']}  {row['action']} {row['plan']} -> "
+                   f"{row['suggested_plan'] or '(none)'}: {row['reason']}")

@@ -5,6 +5,7 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import Response
 from werkzeug.routing import BaseConverter
+
 from ...blueprint import Blueprint
 
 from ...clock import now
@@ -114,33 +115,35 @@ def rotate_key(data, key_id):
     """New secret; the old one works for the grace period.
 
     Issues a new secret for the same key id. The previous secret keeps working for `grace`
-    (default ROTATION_GRACE); answers to it carry Deprecation and Sunset.
+    (default ROTATION_GRACE); answers to it carry Deprecation and Sunset. A second
+    rotation while a grace period runs answers 409 rotation-in-progress unless `force` is
+    true, which ends that grace now.
     """
-    return with_full_key(*keys.rotate_key(key_id, data.get("grace")))
+    return with_full_key(*keys.rotate_key(key_id, data.get("grace"), data["force"]))
 
 
 @blp.route("/keys/<key_id:key_id>/revoke", methods=["POST"])
 @blp.response(200, KeySchema)
-@keyed_operation(blp, 404)
+@keyed_operation(blp, 404, 409)
 @requires("admin")
 def revoke_key(key_id):
     """Revoke a key, effective immediately.
 
     From the next request on, in every worker, the key answers 401 revoked-key. Its usage
-    history stays.
+    history stays. The last active admin key cannot be revoked (409 last-admin-key).
     """
     return keys.revoke_key(key_id)
 
 
 @blp.route("/keys/<key_id:key_id>", methods=["DELETE"])
 @blp.response(204)
-@keyed_operation(blp, 404)
+@keyed_operation(blp, 404, 409)
 @requires("admin")
 def delete_key(key_id):
-    """Delete a key (its usage history is kept).
+    """Delete a key (its usage history and audit events are kept).
 
     Removes the key; calls made with it answer 401 invalid-key. Usage rows are kept for
-    billing.
+    billing. The last active admin key cannot be deleted (409 last-admin-key).
     """
     keys.delete_key(key_id)
 

@@ -42,8 +42,11 @@ def list_items(args):
 def list_stores(args):
     """List stores (narrowed to the key's countries).
 
-    Stores, optionally of one country. Without `country`, only the key's countries are
-    listed; a country outside them is a 403.
+    Stores, optionally of one country: without `country`, only the key's countries are
+    listed; a country outside them is a 403. By id. With `near=LAT,LON`, only the stores
+    within `radius_km` (default 10, at most 100) of that point, nearest first, each with
+    its `distance_km` (great-circle, 0.01 km); when none is that close, `data` is empty
+    and `note` says so. `chain` is the chain's id, `chain_name` its display name.
     """
     return catalogue.list_stores(current_restrictions(), **args)
 
@@ -71,6 +74,8 @@ def list_deals(args):
     """Today's discounted prices, biggest saving first.
 
     Prices on promotion today (regular_price above price, promo_ends not passed), biggest
-    saving first, within the key's restrictions.
+    relative saving first, within the key's restrictions. With `near=LAT,LON` (and
+    `radius_km`, default 10), only the deals of stores within that radius, each with the
+    store's `distance_km`; when no store is that close, `data` is empty and `note` says so.
     """
     return catalogue.list_deals(current_restrictions(), now().date(), **args)

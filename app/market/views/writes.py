@@ -2,9 +2,9 @@
 from ...blueprint import Blueprint
 
 from ...keys.openapi import keyed_operation
-from ...openapi import describe_path_parameter
 from ...keys.restrictions import current_restrictions
 from ...keys.scope import requires
+from ...openapi import describe_path_parameter
 from .. import writes
 from ..schemas import (
     SLUG,
