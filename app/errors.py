@@ -36,7 +36,7 @@ TITLES = {
     "request-timeout": "Request body not received in time",
     "payload-too-large": "Request body too large",
     "unsupported-media-type": "Body is not JSON",
-    "uri-too-long": "Request line too long",
+    "uri-too-long": "Request URI too long",
     "headers-too-large": "Request headers too large",
     "not-implemented": "Not implemented",
     "validation-error": "Invalid input",

@@ -10,7 +10,7 @@ pattern their package registers with ``describe_path_parameter``.
 It is an apispec plugin: flask-smorest calls ``operation_helper`` as each view is added."""
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from .errors import PROBLEM_JSON, ProblemSchema
 
@@ -60,6 +60,19 @@ def nullable_nested(self, field, ret, **kwargs) -> dict:
     return {}
 
 
+def exclusive_bounds(self, field, ret, **kwargs) -> dict:
+    """Range(min=0, min_inclusive=False) as OpenAPI 3.0's ``exclusiveMinimum: true``
+    (apispec writes only ``minimum``, which would promise that 0 is accepted)."""
+    bounds = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                bounds["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                bounds["exclusiveMaximum"] = True
+    return bounds
+
+
 def header_ref(name: str) -> dict:
     return {"$ref": f"#/components/headers/{name}"}
 
@@ -79,6 +92,7 @@ class EveryOperation(BasePlugin):
         for plugin in spec.plugins:
             if isinstance(plugin, MarshmallowPlugin):
                 plugin.converter.add_attribute_function(nullable_nested)
+                plugin.converter.add_attribute_function(exclusive_bounds)
         spec.components.schema("Problem", schema=ProblemSchema)
         for name, header in HEADERS.items():
             spec.components.header(name, header)

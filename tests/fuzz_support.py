@@ -114,10 +114,17 @@ def keep_documented_rules(case) -> None:
     if isinstance(query.get("from"), str) and isinstance(query.get("to"), str) \
             and query["from"] > query["to"]:
         query["from"], query["to"] = query["to"], query["from"]
+    # near-me: radius_km only with a centre (near).
+    if "radius_km" in query and "near" not in query:
+        query["near"] = "42.3601,-71.0589"
+    if isinstance(body, dict) and "radius_km" in body and "near" not in body:
+        body["near"] = {"lat": 42.3601, "lon": -71.0589}
     # GET /v1/cheapest-stores: the items are distinct.
     if isinstance(query.get("items"), str):
         query["items"] = ",".join(dict.fromkeys(query["items"].split(",")))
     if isinstance(body, dict):
+        if isinstance(body.get("plan"), str) and body["plan"] not in REAL["plan"]:
+            body["plan"] = _pick(body["plan"], REAL["plan"], always=True)  # a plan that exists
         if isinstance(body.get("items"), list):  # POST /v1/cheapest-stores: distinct items
             seen, distinct = set(), []
             for entry in body["items"]:
@@ -126,11 +133,16 @@ def keep_documented_rules(case) -> None:
                     seen.add(item)
                     distinct.append(entry)
             body["items"] = distinct
+        if isinstance(body.get("allowed_ips"), list):  # keys: IPv4/IPv6 networks (CIDR)
+            body["allowed_ips"] = [NETWORKS[zlib.crc32(repr(entry).encode("utf-8",
+                                                                          "surrogatepass"))
+                                            % len(NETWORKS)] for entry in body["allowed_ips"]]
         prices = body.get("prices") if isinstance(body.get("prices"), list) else [body]
         for entry in prices:
             _valid_price(entry)
 
 
+NETWORKS = ("203.0.113.0/24", "198.51.100.7", "2001:db8::/32", "127.0.0.1")
 USD_MAX = Decimal("21474836.47")  # the fuzz key sees US stores only: 2 minor digits
 
 

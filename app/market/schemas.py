@@ -30,7 +30,12 @@ LON = validate.Range(min=-180, max=180, error="Use a longitude from -180 to 180.
 RADIUS = validate.Range(min=0, min_inclusive=False, max=100,
                         error="Use a radius above 0 and at most 100 (km).")
 DEFAULT_RADIUS_KM = 10
-NEAR_PATTERN = r"^\s*-?\d{1,3}(\.\d{1,17})?\s*,\s*-?\d{1,3}(\.\d{1,17})?\s*$"
+NEAR_SYNTAX = r"^\s*-?\d{1,3}(\.\d{1,17})?\s*,\s*-?\d{1,3}(\.\d{1,17})?\s*$"
+# The same with the ranges (-90..90, -180..180) written out, so that the document states
+# them in its pattern; NearArg answers which one is out of range.
+LAT_PATTERN = r"-?((0{0,2}\d|0?[1-8]\d)(\.\d{1,17})?|0?90(\.0{1,17})?)"
+LON_PATTERN = r"-?((0{0,2}\d|0?[1-9]\d|1[0-7]\d)(\.\d{1,17})?|180(\.0{1,17})?)"
+NEAR_PATTERN = rf"^\s*{LAT_PATTERN}\s*,\s*{LON_PATTERN}\s*$"
 
 
 class Point(StrictSchema):
@@ -51,11 +56,13 @@ class NearArg(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(NEAR_PATTERN, text):
+        if not re.fullmatch(NEAR_SYNTAX, text):
             raise ma.ValidationError("Use near=LAT,LON in degrees, e.g. near=42.3601,-71.0589.")
         lat, lon = (float(part) for part in text.split(","))
         errors = [message for number, check in ((lat, LAT), (lon, LON))
                   for message in _range_errors(check, number)]
+        if not errors and not re.fullmatch(NEAR_PATTERN, text):  # 90.000…01 is a float 90
+            errors = ["Use a latitude from -90 to 90 and a longitude from -180 to 180."]
         if errors:
             raise ma.ValidationError(errors)
         return {"lat": lat, "lon": lon}
@@ -121,8 +128,7 @@ class ItemSchema(StrictSchema):
     name = text(required=True, min=1, max=120)
     category = text(required=True, min=1, max=40)
     size = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
-                                                               max=100000),
-                        metadata={"exclusiveMinimum": True})  # OpenAPI 3.0's form of "> 0"
+                                                               max=100000))
     unit = fields.String(required=True, validate=validate.OneOf(["l", "kg", "pcs"]))
 
 
