@@ -153,13 +153,15 @@ KeyListArgs = PageArgs
 
 # --- plans ---------------------------------------------------------------------------
 
-PRICE = validate.Regexp(r"^\d{1,7}(\.\d{1,6})?$",
-                        error="A decimal USD amount with at most 6 decimals: 0.50.")
+# Stored as integer micro-dollars in a 32-bit column: at most 2147.483647, so four digits
+# before the point and the bound stated in the pattern (up to 1999.999999).
+PRICE = validate.Regexp(r"^(\d{1,3}|1\d{3})(\.\d{1,6})?$",
+                        error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
 
 
 class PlanChanges(StrictSchema):
     """What an admin may change on a plan; the price arrives as a decimal string."""
-    name = fields.String(validate=validate.Length(min=1, max=60))
+    name = text(min=1, max=60)
     daily_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     rate_limit = fields.String(validate=RATE)
     price_per_1000_units = fields.String(
@@ -176,7 +178,7 @@ class PlanChanges(StrictSchema):
 
 class PlanCreate(PlanChanges):
     id = fields.String(required=True, validate=PLAN_ID)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = text(required=True, min=1, max=60)
     daily_limit = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(min=1, max=10**9))
     rate_limit = fields.String(required=True, validate=RATE)
