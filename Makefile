@@ -16,12 +16,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # Creates or upgrades the schema (migrations/), seeds the database if it is empty,
 # (re)issues and prints the demo keys, serves the API.
-# One gunicorn worker with threads: the default memory:// limiter storage is per process.
+# gunicorn.conf.py is the served configuration: one worker with threads (the default
+# memory:// limiter storage is per process), problem+json for gunicorn's own answers,
+# an access log that never records a key.
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
-		--access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

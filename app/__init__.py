@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import keys, market
+from . import http, keys, market
 from .config import Config
 from .database import bound_engine, engine_options
 from .errors import register_error_handlers
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
                                 x_proto=0, x_host=0, x_port=0, x_prefix=0)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
 
+    http.init_app(app)  # OPTIONS, 204s, no slash merging: before any route is added
     db.init_app(app)
     with app.app_context():
         bound_engine(db.engine, app.config["DATABASE_TIMEOUT"])
@@ -36,8 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     # The key layer puts every request through its pipeline; only these need no key.
-    keys.init_app(app, api, public={"health.healthz"})
+    keys.init_app(app, api, public={"health.healthz", "docs.assets"})
     market.init_app(app, api)  # the API the keys protect
     from .health import blp as health
     api.register_blueprint(health)
+    from .docs import blp as docs
+    app.register_blueprint(docs)  # a plain Flask blueprint: not part of the API document
     return app

@@ -52,7 +52,9 @@ class Config:
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served by app/docs.py: /docs works offline
+    # No "valid" badge: Swagger UI would fetch it from validator.swagger.io.
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

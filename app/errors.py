@@ -39,8 +39,12 @@ TITLES = {
     "not-found": "Not found",
     "unknown-items": "Unknown items",
     "method-not-allowed": "Method not allowed",
+    "request-timeout": "Request body not received in time",
     "payload-too-large": "Request body too large",
+    "unsupported-media-type": "Body is not JSON",
     "uri-too-long": "Request URI too long",
+    "headers-too-large": "Request headers too large",
+    "not-implemented": "Not implemented",
     "validation-error": "Invalid input",
     "conflict": "Conflict",
     "quota-exceeded": "Daily quota exceeded",
@@ -50,8 +54,11 @@ TITLES = {
 }
 # werkzeug's own errors get a type from their status code.
 TYPE_BY_STATUS = {400: "bad-request", 401: "missing-key", 404: "not-found",
-                  405: "method-not-allowed", 413: "payload-too-large",
-                  422: "validation-error", 429: "rate-limited", 503: "unavailable"}
+                  405: "method-not-allowed", 408: "request-timeout", 409: "conflict",
+                  413: "payload-too-large", 414: "uri-too-long",
+                  415: "unsupported-media-type", 422: "validation-error",
+                  429: "rate-limited", 431: "headers-too-large", 500: "internal-error",
+                  501: "not-implemented", 503: "unavailable"}
 
 
 class Problem(Exception):
@@ -103,15 +110,23 @@ def _flatten_locations(messages: dict) -> dict:
 
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as documented in the OpenAPI document."""
-    type = ma.fields.String(metadata={"example": "/problems/quota-exceeded"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    instance = ma.fields.String(allow_none=True, metadata={"description": "the request id"})
-    key_id = ma.fields.String()
-    violated = ma.fields.List(ma.fields.String())
-    errors = ma.fields.Dict()
-    retry_after = ma.fields.Integer()
+    type = ma.fields.String(required=True, metadata={
+        "example": "/problems/quota-exceeded",
+        "description": "stable URI of the failure; switch on this, never on the title"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True, validate=ma.validate.Range(min=400, max=599))
+    detail = ma.fields.String(required=True)
+    instance = ma.fields.String(required=True, allow_none=True,
+                                metadata={"description": "the request id (X-Request-ID)"})
+    key_id = ma.fields.String(metadata={"description": "the calling key's public id"})
+    violated = ma.fields.List(ma.fields.String(), metadata={
+        "description": 'restrictions refused, e.g. ["country:FR", "ip:203.0.113.9"]'})
+    violated_policies = ma.fields.List(
+        ma.fields.String(), data_key="violated-policies",
+        metadata={"description": 'the RateLimit-Policy entries that refused the call: '
+                                 '["daily"] or ["minute"]'})
+    errors = ma.fields.Dict(metadata={"description": "field -> messages (validation-error)"})
+    retry_after = ma.fields.Integer(metadata={"description": "seconds (as Retry-After)"})
     required_scope = ma.fields.String()
     unknown = ma.fields.List(ma.fields.String(), metadata={"description": "unknown item ids"})
 
@@ -146,6 +161,10 @@ def register_error_handlers(app):
         return problem_response(Problem(400, "bad-request", "The request holds a value the "
                                         "database cannot store or search for (a NUL "
                                         "character, or a number out of range)."))
+
+    @app.errorhandler(RecursionError)
+    def nested_too_deep(error):  # a last line of defence; app/blueprint.py checks depth first
+        return problem_response(Problem(400, "bad-request", "The input is nested too deep."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

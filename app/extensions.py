@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from .errors import ProblemApi
+from .openapi import EveryOperation
 
 
 class Base(DeclarativeBase):
@@ -23,8 +24,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 
 # flask-smorest builds the OpenAPI document from the marshmallow schemas; ProblemApi
-# makes every HTTP error it handles come out as application/problem+json.
-api: Api = ProblemApi()
+# makes every HTTP error it handles come out as application/problem+json; EveryOperation
+# (app/openapi.py) documents what all operations share.
+api: Api = ProblemApi(spec_kwargs={"extra_plugins": [EveryOperation()]})
 
 # flask-limiter owns the per-minute counters and their storage (RATELIMIT_STORAGE_URI).
 # We declare no automatic limits: the request pipeline calls it explicitly *after* the key

@@ -1,7 +1,7 @@
 """Schema building blocks both packages use: strict input, UTC times, pages of rows.
 marshmallow schemas validate every input and shape every output, and flask-smorest turns
 them into the OpenAPI document."""
-from datetime import timezone
+from datetime import date, timezone
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -25,18 +25,45 @@ class UtcDateTime(fields.DateTime):
         return moment
 
 
+# Days a report may name. A year of four digits from 1970 to 9998, so that a window's end
+# + 1 day and its start - 30 days stay inside Python's calendar. JSON Schema has no date
+# bounds, so the document states them as a pattern on the ISO date.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+DAY_PATTERN = (r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+               r"-[0-9]{2}-[0-9]{2}$")
+
+
+def report_day(description: str, **kwargs) -> fields.Date:
+    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
+        "description": f"{description} (ISO date, 1970-01-01 to 9998-12-31)",
+        "pattern": DAY_PATTERN}, **kwargs)
+
+
+# Free text may hold any character but NUL, which PostgreSQL text cannot store: refused
+# the same way on every backend, and stated in the document as a pattern.
+NO_NUL = validate.Regexp(r"^[^\u0000]*$", error="Text cannot contain a NUL character.")
+
+
+def text(*, max: int, min: int = 0, **kwargs) -> fields.String:
+    """A free-text field: a length range, no NUL."""
+    return fields.String(validate=[validate.Length(min=min, max=max), NO_NUL], **kwargs)
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE  # a misspelt field is an error, not silently ignored
 
 
 class PageArgs(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000),
+                          metadata={"description": "page number, from 1"})
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100),
+                              metadata={"description": "rows per page (1-100)"})
 
 
 def page_schema(row_schema, name):
     """{"data": [...], "page", "per_page", "total"} around a row schema."""
     return type(name, (ma.Schema,), {
-        "data": fields.List(fields.Nested(row_schema)),
-        "page": fields.Integer(), "per_page": fields.Integer(), "total": fields.Integer()})
+        "data": fields.List(fields.Nested(row_schema), required=True),
+        "page": fields.Integer(required=True), "per_page": fields.Integer(required=True),
+        "total": fields.Integer(required=True, metadata={"description": "rows in all pages"})})

@@ -31,8 +31,11 @@ def gunicorn(app: str, workers: int, log_path: Path, env: dict | None = None,
     The server gets its own session (process group), so Ctrl-C reaches only us, and we
     stop it in order: SIGTERM to the master, then SIGKILL to the group if it lingers."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", *(["--chdir", str(chdir)] if chdir else []), app]
+    # --config /dev/null: not the repository's gunicorn.conf.py (gthread, access log),
+    # which gunicorn would read from the working directory, so every target gets the same.
+    command = [sys.executable, "-m", "gunicorn", "--config", os.devnull,
+               "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               *(["--chdir", str(chdir)] if chdir else []), app]
     # stderr goes to a file: a pipe nobody reads would fill up and block the workers.
     with open(log_path, "ab") as log:
         master = subprocess.Popen(command, cwd=PROJECT, env={**os.environ, **(env or {})},

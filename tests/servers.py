@@ -1,4 +1,6 @@
-"""Run the real app under gunicorn with several worker processes, for concurrency tests."""
+"""Run the real app under gunicorn, as served: gunicorn.conf.py (worker class, threads,
+limits, problem+json for gunicorn's own answers, the redacting access log), with several
+worker processes for the concurrency tests."""
 import os
 import socket
 import subprocess
@@ -21,15 +23,18 @@ def free_port() -> int:
 class Gunicorn:
     """``with Gunicorn(env, workers=4) as url: ...`` serves wsgi:app until the block ends."""
 
-    def __init__(self, env: dict, workers: int = 4):
-        self.env = {**os.environ, "DEFAULT_KEY_TTL": "", "LOG_LEVEL": "WARNING", **env}
+    def __init__(self, env: dict, workers: int = 4, access_log: str | None = None):
+        self.env = {**os.environ, "DEFAULT_KEY_TTL": "", "LOG_LEVEL": "WARNING",
+                    "ACCESS_LOG": access_log or "", **env}
         self.workers = workers
 
     def __enter__(self) -> str:
         port = free_port()
+        self.port = port
         self.process = subprocess.Popen(
-            [str(GUNICORN), "--workers", str(self.workers), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:app"],
+            [str(GUNICORN), "--config", str(ROOT / "gunicorn.conf.py"),
+             "--workers", str(self.workers), "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

@@ -1,6 +1,6 @@
 """One error shape for everything, and no bad input ever produces a 5xx."""
 import pytest
-from conftest import make_app
+from conftest import fresh_window, make_app, row_count
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
@@ -114,16 +114,95 @@ def test_database_unreachable_is_503(tmp_path):
     assert response.status_code in (401, 503)  # checksum fails before any database access
 
 
-def test_openapi_documents_every_operation(client):
-    spec = client.get("/openapi.json").json
-    assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
-    operations = [(path, method, op) for path, ops in spec["paths"].items()
-                  for method, op in ops.items() if method in ("get", "post", "put", "patch",
-                                                              "delete")]
-    assert len(operations) == 31
-    for path, method, op in operations:
-        assert op.get("summary"), (path, method)
-        if path.startswith("/v1"):
-            assert {"401", "403", "429"} <= set(op["responses"]), (path, method)
-            assert op.get("security") == [{"ApiKey": []}], (path, method)
-    assert client.get("/docs").status_code == 200
+# --- problem+json all the way down (issue 12) -------------------------------------------
+
+def assert_traced_problem(response, status, type_):
+    """A problem as above, with the request id in the header and as its instance."""
+    body = assert_problem(response, status, type_)
+    assert response.headers["X-Request-ID"] and body["instance"] == \
+        response.headers["X-Request-ID"]
+    return body
+
+
+@pytest.mark.parametrize("headers, data", [
+    ({}, '{"items": ["milk"], "country": "US"}'),                     # no Content-Type
+    ({"Content-Type": "text/plain"}, '{"items": ["milk"]}'),          # another one
+    ({"Content-Type": "application/x-www-form-urlencoded"}, "items=milk"),
+])
+def test_body_that_is_not_json_is_415(app, client, reader, headers, data):
+    response = client.post("/v1/cheapest-stores", data=data, headers={**reader, **headers})
+    assert_traced_problem(response, 415, "unsupported-media-type")
+
+
+def test_json_nested_too_deep_is_400(client, reader):
+    for depth in (33, 5000):  # past our limit, and past Python's recursion limit
+        body = '{"items": ' + "[" * depth + "]" * depth + "}"
+        response = client.post("/v1/cheapest-stores", data=body,
+                               headers={**reader, "Content-Type": "application/json"})
+        problem = assert_traced_problem(response, 400, "bad-request")
+        assert "nested" in problem["detail"]
+
+
+def test_integers_with_thousands_of_digits_are_422(client, reader):
+    body = '{"items": [{"item": "milk", "quantity": ' + "9" * 5000 + '}], "country": "US"}'
+    response = client.post("/v1/cheapest-stores", data=body,
+                           headers={**reader, "Content-Type": "application/json"})
+    assert_traced_problem(response, 422, "validation-error")
+
+
+def test_double_slash_is_a_404_problem_not_a_redirect(client, reader):
+    for path in ("//v1/items", "/v1//items", "//healthz"):
+        assert_traced_problem(client.get(path, headers=reader), 404, "not-found")
+
+
+def test_options_is_204_with_allow_needs_no_key_and_is_never_billed(app, client, make_key,
+                                                                     catalogue):
+    usage_rows = row_count(app, "usage")
+    response = client.options("/v1/admin/keys/abcdEFGH")  # no key at all
+    assert response.status_code == 204
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "PATCH", "DELETE",
+                                                          "OPTIONS"}
+    assert "Content-Type" not in response.headers and response.data == b""
+    assert response.headers["X-Request-ID"]
+    key = {"X-API-Key": make_key()}
+    assert client.options("/v1/items", headers=key).status_code == 204
+    assert row_count(app, "usage") == usage_rows and row_count(app, "daily_quota") == 0
+    assert_traced_problem(client.options("/nowhere"), 404, "not-found")
+
+
+def test_a_204_has_no_content_type(client, make_key, catalogue):
+    writer = {"X-API-Key": make_key(scopes=["write"])}
+    response = client.delete("/v1/stores/us-cheapo-1/prices/milk", headers=writer)
+    assert response.status_code == 204 and "Content-Type" not in response.headers
+
+
+def test_429_names_the_violated_policy(client, make_key, catalogue):
+    fresh_window()
+    daily = {"X-API-Key": make_key(daily_limit=1)}
+    assert client.get("/v1/items", headers=daily).status_code == 200
+    problem = assert_traced_problem(client.get("/v1/items", headers=daily), 429,
+                                    "quota-exceeded")
+    assert problem["violated-policies"] == ["daily"]
+    minute = {"X-API-Key": make_key(rate_limit="1/minute")}
+    assert client.get("/v1/items", headers=minute).status_code == 200
+    problem = assert_traced_problem(client.get("/v1/items", headers=minute), 429,
+                                    "rate-limited")
+    assert problem["violated-policies"] == ["minute"]
+
+
+@pytest.mark.parametrize("expires_in", ["0s", "0d", "000m"])
+def test_expires_in_must_be_in_the_future(app, client, make_key, expires_in):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    keys_before = row_count(app, "api_keys")
+    response = client.post("/v1/admin/keys", json={"name": "x", "expires_in": expires_in},
+                           headers=admin)
+    assert "expires_in" in assert_traced_problem(response, 422, "validation-error")["errors"]
+    assert row_count(app, "api_keys") == keys_before
+
+
+def test_usage_report_from_after_to_is_422(client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    response = client.get("/v1/admin/usage?from=2026-02-02&to=2026-02-01", headers=admin)
+    assert "from" in assert_traced_problem(response, 422, "validation-error")["errors"]
+    same_day = client.get("/v1/admin/usage?from=2026-02-01&to=2026-02-01", headers=admin)
+    assert same_day.status_code == 200

@@ -35,6 +35,7 @@ def init_app(app, api, public=()):
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)
     from .views import account, admin, plans
+    app.url_map.converters["key_id"] = admin.KeyIdConverter
     for module in (account, admin, plans):
         api.register_blueprint(module.blp)
     from .cli import register_commands

@@ -76,7 +76,8 @@ def enforce_limits(caller) -> None:
         raise Problem(429, "rate-limited",
                       f"Rate limit of {caller.rate_limit} exceeded for this key.",
                       {"Retry-After": str(resets_in)},
-                      key_id=caller.id, retry_after=resets_in)
+                      key_id=caller.id, retry_after=resets_in,
+                      **{"violated-policies": ["minute"]})  # the RateLimit-Policy names
 
     moment = now()  # the request's one clock reading
     reset = seconds_until_next_utc_day(moment)
@@ -98,7 +99,8 @@ def enforce_limits(caller) -> None:
         raise Problem(429, "quota-exceeded",
                       f"Daily limit of {caller.daily_limit} calls used up; it resets at "
                       f"00:00 UTC.", {"Retry-After": str(reset)},
-                      key_id=caller.id, retry_after=reset)
+                      key_id=caller.id, retry_after=reset,
+                      **{"violated-policies": ["daily"]})
 
 
 # The whole daily limit in one statement, the same on SQLite and PostgreSQL. The database

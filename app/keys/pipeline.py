@@ -32,8 +32,10 @@ def before_request():
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-    if request.endpoint is None or request.endpoint in public_endpoints():
-        return  # unknown routes fall through to a 404/405 problem; public ones need no key
+    if (request.endpoint is None or request.method == "OPTIONS"
+            or request.endpoint in public_endpoints()):
+        return  # unknown routes fall through to a 404/405 problem; OPTIONS (app/http.py)
+        # and public endpoints need no key
 
     start_request_clock()                        # one clock reading for every step
     caller = authenticate()                      # key check        (check.py)

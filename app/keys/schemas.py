@@ -1,16 +1,18 @@
 """Key lifecycle input/output, shared by the admin API and the CLI."""
-import datetime as dt
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema
+from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, report_day, text
 from .binding import parse_networks
 from .lifecycle import status as key_status
 from .plans import effective_limits, micros_to_price, price_to_micros
 from .scope import SCOPES
 
 DURATION = validate.Regexp(r"^\d{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
+# An expiry must lie in the future: at least one second from now.
+FUTURE_DURATION = validate.Regexp(r"^[1-9]\d{0,5}[smhd]$",
+                                  error="Use a duration above zero: 30d.")
 RATE = validate.Regexp(r"^\d{1,6}/(second|minute|hour|day)$",
                        error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
 PLAN_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,19}$",
@@ -36,8 +38,8 @@ class CodeList(fields.List):
 
 class KeyChanges(StrictSchema):
     """What an admin may change on an existing key (None for countries/categories = all)."""
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    owner = fields.String(validate=validate.Length(max=120))
+    name = text(min=1, max=120)
+    owner = text(max=120)
     plan = fields.String(validate=PLAN_ID, metadata={"description": "a plan's id"})
     scopes = CodeList(fields.String(validate=validate.OneOf(SCOPES)),
                       validate=validate.Length(min=1))
@@ -55,13 +57,14 @@ class KeyChanges(StrictSchema):
                                  metadata={"description": "override; null = the plan's"})
     rate_limit = fields.String(allow_none=True, validate=RATE,
                                metadata={"description": "override; null = the plan's"})
-    expires_in = fields.String(allow_none=True, validate=DURATION,
-                               metadata={"description": "from now, e.g. 30d; null = never"})
+    expires_in = fields.String(allow_none=True, validate=FUTURE_DURATION,
+                               metadata={"description": "from now, e.g. 30d (above zero); "
+                                                        "null = never"})
     not_before = UtcDateTime(allow_none=True)
 
 
 class KeyCreate(KeyChanges):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = text(required=True, min=1, max=120)
 
 
 class RotateArgs(StrictSchema):
@@ -79,55 +82,69 @@ class PruneArgs(StrictSchema):
 class CommaList(fields.Field):
     """Stored as "US,CA"; on the wire as ["CA", "US"], or null for "all"."""
 
+    def __init__(self, item: dict, **kwargs):
+        metadata = {"type": "array", "items": {"type": "string", **item},
+                    **kwargs.pop("metadata", {})}
+        super().__init__(required=True, metadata=metadata, **kwargs)
+
     def _serialize(self, value, attr, obj, **kwargs):
         return sorted(value.split(",")) if value else None
 
 
+STATUSES = ("active", "expired", "revoked", "pending")
+
+
 class KeySchema(ma.Schema):
-    id = fields.String()
-    name = fields.String()
-    owner = fields.String()
+    id = fields.String(required=True, metadata={"description": "the public key id"})
+    name = fields.String(required=True)
+    owner = fields.String(required=True)
     plan = fields.String()
-    status = fields.Function(lambda key: key_status(key),
-                             metadata={"description": "active, expired, revoked or pending"})
-    scopes = CommaList()
-    countries = CommaList(metadata={"description": "null: all countries"})
-    categories = CommaList(metadata={"description": "null: all categories"})
-    allowed_ips = CommaList(metadata={"description": "null: callable from anywhere"})
+    status = fields.Function(lambda key: key_status(key), required=True, metadata={
+        "type": "string", "enum": list(STATUSES), "description": "pending: not yet valid"})
+    scopes = CommaList({"enum": list(SCOPES)})
+    countries = CommaList({"pattern": "^[A-Z]{2}$"}, allow_none=True,
+                          metadata={"description": "null: all countries"})
+    categories = CommaList({}, allow_none=True, metadata={"description": "null: all categories"})
+    allowed_ips = CommaList({}, allow_none=True,
+                            metadata={"description": "null: callable from anywhere"})
     daily_limit = fields.Function(lambda key: effective_limits(key)["daily_limit"],
+                                  required=True,
                                   metadata={"type": "integer",
                                             "description": "effective: the key's or its plan's"})
     rate_limit = fields.Function(lambda key: effective_limits(key)["rate_limit"],
+                                 required=True,
                                  metadata={"type": "string",
                                            "description": "effective: the key's or its plan's"})
     overridden = fields.Function(lambda key: effective_limits(key)["overridden"],
+                                 required=True,
                                  metadata={"type": "array", "items": {"type": "string"},
                                            "description": "limits the key sets itself "
                                            "instead of taking its plan's"})
-    created_at = UtcDateTime()
-    not_before = UtcDateTime(allow_none=True)
-    expires_at = UtcDateTime(allow_none=True)
-    revoked_at = UtcDateTime(allow_none=True)
-    rotated_at = UtcDateTime(allow_none=True)
-    previous_valid_until = UtcDateTime(allow_none=True)
-    last_used_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    not_before = UtcDateTime(required=True, allow_none=True)
+    expires_at = UtcDateTime(required=True, allow_none=True)
+    revoked_at = UtcDateTime(required=True, allow_none=True)
+    rotated_at = UtcDateTime(required=True, allow_none=True)
+    previous_valid_until = UtcDateTime(required=True, allow_none=True)
+    last_used_at = UtcDateTime(required=True, allow_none=True)
 
 
 class NewKeySchema(KeySchema):
     """A key just created or rotated: the service returns (key, full_key) and the view
     attaches the full key as a transient attribute, never stored."""
-    key = fields.String(metadata={"description": "the full key: shown once, store it now"})
+    key = fields.String(required=True,
+                        metadata={"description": "the full key: shown once, store it now"})
 
 
 class TodaySchema(ma.Schema):
-    day = fields.Date()
-    used = fields.Integer()
-    remaining = fields.Integer()
-    resets_in = fields.Integer(metadata={"description": "seconds until 00:00 UTC"})
+    day = fields.Date(required=True)
+    used = fields.Integer(required=True)
+    remaining = fields.Integer(required=True)
+    resets_in = fields.Integer(required=True, metadata={"description": "seconds until 00:00 UTC"})
 
 
 class CallerKeySchema(KeySchema):
-    today = fields.Nested(TodaySchema)
+    today = fields.Nested(TodaySchema, required=True)
 
 
 KeyPage = page_schema(KeySchema, "KeyPage")
@@ -136,13 +153,15 @@ KeyListArgs = PageArgs
 
 # --- plans ---------------------------------------------------------------------------
 
-PRICE = validate.Regexp(r"^\d{1,7}(\.\d{1,6})?$",
-                        error="A decimal USD amount with at most 6 decimals: 0.50.")
+# Stored as integer micro-dollars in a 32-bit column: at most 2147.483647, so four digits
+# before the point and the bound stated in the pattern (up to 1999.999999).
+PRICE = validate.Regexp(r"^(\d{1,3}|1\d{3})(\.\d{1,6})?$",
+                        error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
 
 
 class PlanChanges(StrictSchema):
     """What an admin may change on a plan; the price arrives as a decimal string."""
-    name = fields.String(validate=validate.Length(min=1, max=60))
+    name = text(min=1, max=60)
     daily_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     rate_limit = fields.String(validate=RATE)
     price_per_1000_units = fields.String(
@@ -159,7 +178,7 @@ class PlanChanges(StrictSchema):
 
 class PlanCreate(PlanChanges):
     id = fields.String(required=True, validate=PLAN_ID)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = text(required=True, min=1, max=60)
     daily_limit = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(min=1, max=10**9))
     rate_limit = fields.String(required=True, validate=RATE)
@@ -182,10 +201,10 @@ PlanPage = page_schema(BillingPlanSchema, "PlanPage")
 # --- the audit trail -------------------------------------------------------------------
 
 class AuditArgs(PageArgs):
-    target = fields.String(validate=validate.Length(min=1, max=40))
-    action = fields.String(validate=validate.Regexp(r"^(key|plan)\.[a-z]{1,20}$"))
-    since = fields.Date(validate=validate.Range(min=dt.date(1970, 1, 1)),
-                        metadata={"description": "a UTC day: events from its midnight on"})
+    target = text(min=1, max=40, metadata={"description": "a key id or a plan id"})
+    action = fields.String(validate=validate.Regexp(r"^(key|plan)\.[a-z]{1,20}$"),
+                           metadata={"description": "e.g. key.rotate, plan.update"})
+    since = report_day("a UTC day: events from its midnight on")
 
 
 class AuditEventSchema(ma.Schema):

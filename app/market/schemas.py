@@ -5,7 +5,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema
+from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, text
 from .geo import Circle
 
 
@@ -19,6 +19,10 @@ SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$",
 MONEY = validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$", error="Use a decimal string such as \"1.99\".")
 
 
+def described(text):
+    return {"metadata": {"description": text}}
+
+
 # --- near: a point and a radius ---------------------------------------------------------
 
 LAT = validate.Range(min=-90, max=90, error="Use a latitude from -90 to 90.")
@@ -26,7 +30,12 @@ LON = validate.Range(min=-180, max=180, error="Use a longitude from -180 to 180.
 RADIUS = validate.Range(min=0, min_inclusive=False, max=100,
                         error="Use a radius above 0 and at most 100 (km).")
 DEFAULT_RADIUS_KM = 10
-NEAR_PATTERN = r"^\s*-?\d{1,3}(\.\d{1,17})?\s*,\s*-?\d{1,3}(\.\d{1,17})?\s*$"
+NEAR_SYNTAX = r"^\s*-?\d{1,3}(\.\d{1,17})?\s*,\s*-?\d{1,3}(\.\d{1,17})?\s*$"
+# The same with the ranges (-90..90, -180..180) written out, so that the document states
+# them in its pattern; NearArg answers which one is out of range.
+LAT_PATTERN = r"-?((0{0,2}\d|0?[1-8]\d)(\.\d{1,17})?|0?90(\.0{1,17})?)"
+LON_PATTERN = r"-?((0{0,2}\d|0?[1-9]\d|1[0-7]\d)(\.\d{1,17})?|180(\.0{1,17})?)"
+NEAR_PATTERN = rf"^\s*{LAT_PATTERN}\s*,\s*{LON_PATTERN}\s*$"
 
 
 class Point(StrictSchema):
@@ -47,11 +56,13 @@ class NearArg(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(NEAR_PATTERN, text):
+        if not re.fullmatch(NEAR_SYNTAX, text):
             raise ma.ValidationError("Use near=LAT,LON in degrees, e.g. near=42.3601,-71.0589.")
         lat, lon = (float(part) for part in text.split(","))
         errors = [message for number, check in ((lat, LAT), (lon, LON))
                   for message in _range_errors(check, number)]
+        if not errors and not re.fullmatch(NEAR_PATTERN, text):  # 90.000…01 is a float 90
+            errors = ["Use a latitude from -90 to 90 and a longitude from -180 to 180."]
         if errors:
             raise ma.ValidationError(errors)
         return {"lat": lat, "lon": lon}
@@ -89,31 +100,33 @@ NEAR_HELP = "only stores within radius_km of this point, each with its distance_
 
 
 class ItemQuery(PageArgs):
-    q = fields.String(validate=validate.Length(max=100))
-    category = fields.String(validate=validate.Length(max=40))
+    q = text(max=100,
+                      **described("words of the item's name (case-insensitive)"))
+    category = text(max=40,
+                             **described("category id; outside the key's categories: 403"))
 
 
 class StoreQuery(PageArgs, NearbyMixin):
-    country = country_field()
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
     near = NearArg(metadata={"description": NEAR_HELP + ", nearest first"})
 
 
 class PriceQuery(PageArgs):
-    item = fields.String(validate=SLUG)
-    store = fields.String(validate=SLUG)
-    country = country_field()
+    item = fields.String(validate=SLUG, **described("item id"))
+    store = fields.String(validate=SLUG, **described("store id"))
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
 
 
 class DealsQuery(PageArgs, NearbyMixin):
-    country = country_field()
-    category = fields.String(validate=validate.Length(max=40))
+    country = country_field(**described("ISO 3166-1 alpha-2; outside the key's countries: 403"))
+    category = text(max=40, **described("category id; outside the key's categories: 403"))
     near = NearArg()
 
 
 class ItemSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = text(required=True, min=1, max=120)
+    category = text(required=True, min=1, max=40)
     size = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
                                                                max=100000))
     unit = fields.String(required=True, validate=validate.OneOf(["l", "kg", "pcs"]))
@@ -122,11 +135,11 @@ class ItemSchema(StrictSchema):
 class StoreSchema(StrictSchema):
     """A store row; dumped from plain dicts (catalogue.store_dict), loaded by POST."""
     id = fields.String(attribute="slug", required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = text(required=True, min=1, max=120)
     chain = fields.String(required=True, validate=SLUG, metadata={"description": "chain id"})
     chain_name = fields.String(dump_only=True, metadata={"description": "for display"})
     country = country_field(required=True)
-    city = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    city = text(required=True, min=1, max=80)
     # Required for new stores; null only for a store from before release 2 whose place
     # the upgrade did not know (migration 0002): such a store is never "near" anything.
     lat = fields.Float(required=True, validate=LAT)
@@ -174,10 +187,17 @@ DealPage = noted_page_schema(DealSchema, "DealPage")
 
 # --- writes -------------------------------------------------------------------------
 
+AMOUNT = ("a decimal string, above zero, with at most the store currency's minor digits "
+          "(USD 2, JPY 0) and at most 2147483647 minor units")
+
+
 class PriceInput(StrictSchema):
-    price = fields.String(required=True, validate=MONEY)
-    regular_price = fields.String(allow_none=True, validate=MONEY)
-    promo_ends = fields.Date(allow_none=True)
+    price = fields.String(required=True, validate=MONEY,
+                          metadata={"description": f"the price now: {AMOUNT}"})
+    regular_price = fields.String(allow_none=True, validate=MONEY, metadata={
+        "description": f"on promotion, the usual price, above `price`: {AMOUNT}"})
+    promo_ends = fields.Date(allow_none=True, metadata={
+        "description": "the promotion's last day; needs regular_price"})
 
     @ma.validates_schema
     def promotion_is_complete(self, data, **_):

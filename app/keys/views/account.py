@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import marshmallow as ma
 from flask import g
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...clock import now
 from ...schemas import StrictSchema
@@ -18,7 +18,8 @@ blp = Blueprint("account", __name__, url_prefix="/v1", description="The calling 
 
 
 class UsageArgs(StrictSchema):
-    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366))
+    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366),
+                             metadata={"description": "UTC days back from today (1-366)"})
 
 
 class UsageRow(ma.Schema):
@@ -47,14 +48,18 @@ class UsageAnswer(ma.Schema):
 
 @blp.route("/key")
 @blp.response(200, CallerKeySchema)
+@blp.doc(operationId="show_calling_key")  # admin.show_key is GET /v1/admin/keys/{key_id}
 @keyed_operation(blp)
 @requires("any")
 @quota_free
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage.
 
-    Self-inspection: never counted against the daily quota, and still answered when the
-    quota is used up (the minute window applies)."""
+    What the key sending this request may do (scopes, countries, categories, limits,
+    expiry) and how much of today's quota it has used. Works with any scope. Self-inspection:
+    never counted against the daily quota, and still answered when the quota is used up
+    (the minute window applies).
+    """
     daily = g.daily_window  # what the limit step read
     today = {"day": now().date(), "used": daily.quota - daily.remaining,
              "remaining": daily.remaining, "resets_in": daily.resets_in}
@@ -71,8 +76,11 @@ def show_key():
 def show_usage(args):
     """The calling key's usage per UTC day and endpoint.
 
+    Calls, admitted calls, billable units, incomplete calls and answers by status class of
+    the calling key, per UTC day and endpoint, over the last `days` days (today included).
     Self-inspection: never counted against the daily quota. This call itself is recorded
-    once it is answered, so it shows in the next report."""
+    once it is answered, so it shows in the next report.
+    """
     today = now().date()
     rows = usage.daily_usage(today - timedelta(days=args["days"] - 1), today, g.caller.id)
     return {"key_id": g.caller.id, "days": args["days"], "data": rows}

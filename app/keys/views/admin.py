@@ -1,14 +1,18 @@
 """The key lifecycle and usage reports over HTTP (scope ``admin``). The CLI calls the
 same service functions (lifecycle.py, usage.py, anomalies.py)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import marshmallow as ma
 from flask import Response
-from flask_smorest import Blueprint
+from werkzeug.routing import BaseConverter
+
+from ...blueprint import Blueprint
 
 from ...clock import now
-from ...schemas import StrictSchema
+from ...openapi import describe_path_parameter
+from ...schemas import StrictSchema, report_day
 from .. import anomalies as anomaly_service
+from .. import format as keyformat
 from .. import lifecycle as keys
 from .. import usage
 from ..openapi import keyed_operation
@@ -27,6 +31,16 @@ from ..scope import requires
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration")
 
 
+class KeyIdConverter(BaseConverter):
+    """``<key_id:key_id>`` matches only what a key id can be, so /keys/prune is never
+    taken for a key id (a GET there is a 405, not a 404 for key "prune")."""
+    regex = f"[0-9A-Za-z]{{{keyformat.ID_LENGTH}}}"
+
+
+describe_path_parameter("key_id", "The key's public id (the part after spk_).",
+                        pattern=f"^{KeyIdConverter.regex}$")
+
+
 def with_full_key(key, full_key):
     key.key = full_key  # transient: dumped once by NewKeySchema, never stored
     return key
@@ -38,71 +52,99 @@ def with_full_key(key, full_key):
 @keyed_operation(blp, 422)
 @requires("admin")
 def list_keys(args):
-    """List keys."""
+    """List keys.
+
+    Every key, oldest first, a page at a time. Secrets never appear: only the public key
+    id.
+    """
     return keys.list_keys(**args)
+
+
+# OpenAPI links: what a client (and the fuzzer's stateful run) can do next with a new key.
+KEY_LINKS = {name: {"operationId": name, "parameters": {"key_id": "$response.body#/id"}}
+             for name in ("show_key", "update_key", "rotate_key", "revoke_key", "delete_key")}
 
 
 @blp.route("/keys", methods=["POST"])
 @blp.arguments(KeyCreate)
 @blp.response(201, NewKeySchema)
+@blp.doc(responses={201: {"links": KEY_LINKS}})
 @keyed_operation(blp, 422)
 @requires("admin")
 def create_key(data):
-    """Create a key; the full key is in this response only."""
+    """Create a key; the full key is in this response only.
+
+    Creates a key for an application (`name`) of an organisation (`owner`). The answer's
+    `key` is the full key: it is shown here once and never again (only its hash is stored).
+    """
     return with_full_key(*keys.create_key(**data))
 
 
-@blp.route("/keys/<key_id>", methods=["GET"])
+@blp.route("/keys/<key_id:key_id>", methods=["GET"])
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404)
 @requires("admin")
 def show_key(key_id):
-    """Show a key."""
+    """Show a key.
+
+    One key by its public id: restrictions, limits, status, expiry and rotation state.
+    """
     return keys.get_key(key_id)
 
 
-@blp.route("/keys/<key_id>", methods=["PATCH"])
+@blp.route("/keys/<key_id:key_id>", methods=["PATCH"])
 @blp.arguments(KeyChanges)
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404, 422)
 @requires("admin")
 def update_key(data, key_id):
-    """Change a key's restrictions, limits or expiry."""
+    """Change a key's restrictions, limits or expiry.
+
+    Changes only the fields sent. `countries`/`categories` null means all; `expires_in`
+    counts from now.
+    """
     return keys.update_key(key_id, data)
 
 
-@blp.route("/keys/<key_id>/rotate", methods=["POST"])
-@blp.arguments(RotateArgs)
+@blp.route("/keys/<key_id:key_id>/rotate", methods=["POST"])
+@blp.arguments(RotateArgs, required=False)
 @blp.response(200, NewKeySchema)
 @keyed_operation(blp, 404, 409, 422)
 @requires("admin")
 def rotate_key(data, key_id):
     """New secret; the old one works for the grace period.
 
-    A second rotation while a grace period runs answers 409 rotation-in-progress unless
-    ``force`` is true, which ends that grace now."""
+    Issues a new secret for the same key id. The previous secret keeps working for `grace`
+    (default ROTATION_GRACE); answers to it carry Deprecation and Sunset. A second
+    rotation while a grace period runs answers 409 rotation-in-progress unless `force` is
+    true, which ends that grace now.
+    """
     return with_full_key(*keys.rotate_key(key_id, data.get("grace"), data["force"]))
 
 
-@blp.route("/keys/<key_id>/revoke", methods=["POST"])
+@blp.route("/keys/<key_id:key_id>/revoke", methods=["POST"])
 @blp.response(200, KeySchema)
 @keyed_operation(blp, 404, 409)
 @requires("admin")
 def revoke_key(key_id):
     """Revoke a key, effective immediately.
 
-    The last active admin key cannot be revoked (409 last-admin-key)."""
+    From the next request on, in every worker, the key answers 401 revoked-key. Its usage
+    history stays. The last active admin key cannot be revoked (409 last-admin-key).
+    """
     return keys.revoke_key(key_id)
 
 
-@blp.route("/keys/<key_id>", methods=["DELETE"])
+@blp.route("/keys/<key_id:key_id>", methods=["DELETE"])
 @blp.response(204)
 @keyed_operation(blp, 404, 409)
 @requires("admin")
 def delete_key(key_id):
     """Delete a key (its usage history and audit events are kept).
 
-    The last active admin key cannot be deleted (409 last-admin-key)."""
+    Removes the key; calls made with it answer 401 invalid-key. Usage rows are kept for
+    billing. The last active admin key cannot be deleted (409 last-admin-key).
+    """
     keys.delete_key(key_id)
 
 
@@ -116,17 +158,34 @@ class PruneAnswer(ma.Schema):
 @keyed_operation(blp, 422)
 @requires("admin")
 def prune_keys(data):
-    """Delete keys unused for N days."""
+    """Delete keys unused for N days.
+
+    Deletes every key not used for `unused_days` days (or never used and created that long
+    ago) and lists their ids.
+    """
     return {"deleted": keys.prune_keys(data["unused_days"])}
 
 
-REPORT_DAYS = ma.validate.Range(min=date(1970, 1, 1), max=date(9999, 12, 30))
+class ReportWindow(StrictSchema):
+    from_ = report_day("first day; default: 29 days before `to`; not after `to`",
+                       data_key="from")
+    to = report_day("last day, inclusive; default: today (UTC)")
+
+    @ma.validates_schema
+    def from_is_not_after_to(self, data, **_):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ma.ValidationError("`from` is after `to`.", "from")
 
 
-class ReportArgs(StrictSchema):
-    from_ = ma.fields.Date(data_key="from", validate=REPORT_DAYS)
-    to = ma.fields.Date(validate=REPORT_DAYS)
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+class ReportArgs(ReportWindow):
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
+                              metadata={"description": "json, or csv (text/csv; a generated "
+                                                       "client reads it from usage.csv)"})
+
+
+def report_window(args):
+    end = args.get("to") or now().date()
+    return args.get("from_") or end - timedelta(days=29), end
 
 
 class ReportAnswer(ma.Schema):
@@ -144,14 +203,33 @@ class ReportAnswer(ma.Schema):
 @keyed_operation(blp, 422)
 @requires("admin")
 def usage_report(args):
-    """Usage of all keys per day and endpoint, with a billing summary (or CSV)."""
-    end = args.get("to") or now().date()
-    start = args.get("from_") or end - timedelta(days=29)
+    """Usage of all keys per day and endpoint, with a billing summary (or CSV).
+
+    Per key, UTC day and endpoint between `from` and `to` (inclusive; 30 days up to today
+    by default), plus the billing summary per key. `format=csv` answers the rows as
+    text/csv.
+    """
+    start, end = report_window(args)
     rows = usage.daily_usage(start, end)
     if args["format"] == "csv":
         return Response(usage.as_csv(rows), mimetype="text/csv")
     return {"start": start, "end": end, "data": rows,
             "billing": usage.billing_summary(start, end)}
+
+
+@blp.route("/usage.csv")
+@blp.arguments(ReportWindow, location="query")
+@blp.response(200, {"type": "string"}, content_type="text/csv",
+              description="One row per key, UTC day and endpoint, with a header line")
+@keyed_operation(blp, 422)
+@requires("admin")
+def usage_report_csv(args):
+    """The usage rows of the report as CSV, for billing.
+
+    The same rows as GET /v1/admin/usage between `from` and `to`, as text/csv: one
+    operation, one media type, so a generated client reads it as text.
+    """
+    return Response(usage.as_csv(usage.daily_usage(*report_window(args))), mimetype="text/csv")
 
 
 class AnomalyAnswer(ma.Schema):
@@ -163,5 +241,9 @@ class AnomalyAnswer(ma.Schema):
 @keyed_operation(blp)
 @requires("admin")
 def anomalies():
-    """Keys behaving unusually this hour, each flag explained."""
+    """Keys behaving unusually this hour, each flag explained.
+
+    Per key, flags for traffic or error-rate spikes against the key's own baseline and
+    bursts of 403s, each with a sentence saying why.
+    """
     return {"data": anomaly_service.anomalies()}

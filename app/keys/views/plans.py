@@ -1,18 +1,29 @@
 """Plans, the plan review and the audit trail over HTTP (scope ``admin``). The CLI calls
 the same services (plans.py, plan_review.py, audit.py)."""
 import marshmallow as ma
-from flask_smorest import Blueprint
 
+from ...blueprint import Blueprint
+from ...openapi import describe_path_parameter
 from ...schemas import StrictSchema
 from .. import audit
 from .. import plan_review
 from .. import plans as plan_service
 from ..openapi import keyed_operation
-from ..schemas import AuditArgs, AuditPage, PlanChanges, PlanCreate, PlanPage, BillingPlanSchema
+from ..schemas import (
+    PLAN_ID,
+    AuditArgs,
+    AuditPage,
+    BillingPlanSchema,
+    PlanChanges,
+    PlanCreate,
+    PlanPage,
+)
 from ..scope import requires
 
 blp = Blueprint("plans", __name__, url_prefix="/v1/admin",
                 description="Plans, the plan review and the audit trail")
+describe_path_parameter("plan_id", "The plan's id, e.g. starter.",
+                        pattern=PLAN_ID.regex.pattern)
 
 
 @blp.route("/plans", methods=["GET"])
@@ -75,7 +86,8 @@ def delete_plan(plan_id):
 
 
 class ReviewArgs(StrictSchema):
-    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366))
+    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366),
+                             metadata={"description": "UTC days back from today (1-366)"})
 
 
 class PlanFigures(ma.Schema):

@@ -1,5 +1,5 @@
 """Catalogue reads: items, stores, prices and deals (scope ``read``)."""
-from flask_smorest import Blueprint
+from ...blueprint import Blueprint
 
 from ...clock import now
 from ...keys.openapi import keyed_operation
@@ -26,7 +26,11 @@ blp = Blueprint("catalogue", __name__, url_prefix="/v1", description="Catalogue 
 @keyed_operation(blp, 422)
 @requires("read")
 def list_items(args):
-    """Search the catalogue (narrowed to the key's categories)."""
+    """Search the catalogue (narrowed to the key's categories).
+
+    Items whose name matches `q`, optionally of one category. Without `category`, only the
+    key's categories are listed; a category outside them is a 403.
+    """
     return catalogue.list_items(current_restrictions(), **args)
 
 
@@ -38,10 +42,11 @@ def list_items(args):
 def list_stores(args):
     """List stores (narrowed to the key's countries).
 
-    By id. With `near=LAT,LON`, only the stores within `radius_km` (default 10, at most
-    100) of that point, nearest first, each with its `distance_km` (great-circle, 0.01
-    km); when none is that close, `data` is empty and `note` says so. `chain` is the
-    chain's id, `chain_name` its display name.
+    Stores, optionally of one country: without `country`, only the key's countries are
+    listed; a country outside them is a 403. By id. With `near=LAT,LON`, only the stores
+    within `radius_km` (default 10, at most 100) of that point, nearest first, each with
+    its `distance_km` (great-circle, 0.01 km); when none is that close, `data` is empty
+    and `note` says so. `chain` is the chain's id, `chain_name` its display name.
     """
     return catalogue.list_stores(current_restrictions(), **args)
 
@@ -52,7 +57,11 @@ def list_stores(args):
 @keyed_operation(blp, 404, 422)
 @requires("read")
 def list_prices(args):
-    """List current prices, filtered by item, store or country."""
+    """List current prices, filtered by item, store or country.
+
+    Current prices, each with its store, item, currency and promotion. An unknown item or
+    store is a 404.
+    """
     return catalogue.list_prices(current_restrictions(), **args)
 
 
@@ -64,8 +73,9 @@ def list_prices(args):
 def list_deals(args):
     """Today's discounted prices, biggest saving first.
 
-    With `near=LAT,LON` (and `radius_km`, default 10), only the deals of stores within
-    that radius, each with the store's `distance_km`; when no store is that close,
-    `data` is empty and `note` says so.
+    Prices on promotion today (regular_price above price, promo_ends not passed), biggest
+    relative saving first, within the key's restrictions. With `near=LAT,LON` (and
+    `radius_km`, default 10), only the deals of stores within that radius, each with the
+    store's `distance_km`; when no store is that close, `data` is empty and `note` says so.
     """
     return catalogue.list_deals(current_restrictions(), now().date(), **args)

@@ -1,7 +1,7 @@
 """The core query (scope ``read``)."""
 from flask import current_app, g
-from flask_smorest import Blueprint
 
+from ...blueprint import Blueprint
 from ...errors import PROBLEM_JSON, ProblemSchema
 from ...keys.openapi import keyed_operation
 from ...keys.restrictions import current_restrictions
@@ -33,6 +33,10 @@ def answer(args):
 def post_cheapest_stores(args):
     """Where to buy a basket at the lowest price: single stores, per item and a plan.
 
+    For a basket of 1-100 distinct items (quantities 1-99) in one country: single stores
+    ranked by total (complete baskets first, ties by store id), the cheapest offer per
+    item, and the cheapest plan over at most `max_stores` stores. Unknown items are a 404
+    listing them. Billed 1 unit plus 1 per 10 items.
     With `near` ({"lat", "lon"}) and `radius_km` (default 10, at most 100), only stores
     within that radius count, and every store in the answer carries its `distance_km`;
     when no store is that close, the answers are empty and `note` says so.

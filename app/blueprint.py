@@ -1,0 +1,85 @@
+"""The Blueprint every view uses: flask-smorest's, with a JSON body reader whose every
+failure is a problem a client can act on, never a 500:
+
+- a body sent without ``Content-Type: application/json`` (none, or another) → 415
+  ``unsupported-media-type`` (webargs would silently treat it as "no body" and answer a
+  confusing 422);
+- JSON that is not JSON, or not UTF-8 → 400 ``bad-request``;
+- JSON nested deeper than ``MAX_JSON_DEPTH`` → 400 (Python's parser would recurse until it
+  hits the interpreter's limit);
+- an integer with more than ``MAX_INT_DIGITS`` digits → 422 ``validation-error`` (no field of
+  this API needs more, and int() of a huge string costs quadratic time).
+A body over ``MAX_CONTENT_LENGTH`` is a 413: werkzeug refuses a Content-Length over it,
+and a chunked body (no length) that goes on past it is refused here — werkzeug would
+hand over its first MAX_CONTENT_LENGTH bytes as if they were the whole body, which then
+reads as "invalid JSON". A body that stalls is cut off by the server (app/serving.py, 408)."""
+import json
+
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .errors import Problem
+
+MAX_JSON_DEPTH = 32
+MAX_INT_DIGITS = 30
+
+
+def _digits_checked_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise Problem(422, "validation-error",
+                      f"An integer in the body has more than {MAX_INT_DIGITS} digits.",
+                      errors={"json": [f"Integers have at most {MAX_INT_DIGITS} digits."]})
+    return int(text)
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest [ / { nesting outside strings: a linear scan, before any recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+class JsonBodyParser(FlaskParser):
+    def _raw_load_json(self, req):
+        data = req.get_data(cache=True)  # 413 from werkzeug if Content-Length is over
+        if req.content_length is None and len(data) == req.max_content_length \
+                and req.environ["wsgi.input"].read(1):  # more than werkzeug let through
+            raise RequestEntityTooLarge()
+        if not data:
+            return core.missing  # no body at all: the schema says whether one is needed
+        if not is_json_request(req):
+            raise Problem(415, "unsupported-media-type",
+                          "Send the body as JSON with Content-Type: application/json.")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Problem(400, "bad-request", "The request body is not UTF-8.") from None
+        if _nesting_depth(text) > MAX_JSON_DEPTH:
+            raise Problem(400, "bad-request",
+                          f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.")
+        try:
+            return json.loads(text, parse_int=_digits_checked_int)
+        except json.JSONDecodeError:
+            raise Problem(400, "bad-request", "The request body is not valid JSON.") from None
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the JSON body reader above."""
+    ARGUMENTS_PARSER = JsonBodyParser()
