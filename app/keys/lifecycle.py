@@ -211,8 +211,9 @@ def _active_admin_ids() -> set[str]:
     so two admins revoking each other at once cannot both succeed. Every caller takes
     these locks before any other, in id order, so two such calls cannot deadlock."""
     _lock_on_sqlite()
-    candidates = db.session.scalars(select(ApiKey).where(ApiKey.scopes.contains("admin"),
-                                                         ApiKey.revoked_at.is_(None))
+    # Lock every admin-scoped row, revoked or not: a filter on a column that concurrent
+    # revocations change would let PostgreSQL re-check rows out of order (a deadlock).
+    candidates = db.session.scalars(select(ApiKey).where(ApiKey.scopes.contains("admin"))
                                     .order_by(ApiKey.id).with_for_update(of=ApiKey))
     return {key.id for key in candidates if _is_active_admin(key)}
 
