@@ -110,24 +110,6 @@ def sdk(server_or_url, key, **options):
     return StorePriceClient(url, key, **options)
 
 
-@pytest.fixture
-def cli(monkeypatch, tmp_path, capsys):
-    """Run ``python -m client`` in-process: run(key, *argv) -> (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)  # no developer's .env gets picked up
-    monkeypatch.delenv("STOREPRICE_URL", raising=False)
-
-    def run(key, *argv):
-        if key is None:
-            monkeypatch.delenv("STOREPRICE_API_KEY", raising=False)
-        else:
-            monkeypatch.setenv("STOREPRICE_API_KEY", key)
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
 def one_line(text: str) -> str:
     assert "Traceback" not in text
     lines = text.strip().splitlines()

@@ -8,6 +8,7 @@ import requests
 from test_client import (  # noqa: F401 (api_server and stub are fixtures)
     PROMO_ENDS,
     api_server,
+    one_line,
     run_program,
     stub,
 )
@@ -31,13 +32,6 @@ def cli(monkeypatch, tmp_path, capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return run
-
-
-def one_line(text: str) -> str:
-    assert "Traceback" not in text
-    lines = text.strip().splitlines()
-    assert len(lines) == 1, text
-    return lines[0]
 
 
 def test_plan_near_a_city_with_names_sizes_and_distances(api_server, cli):
