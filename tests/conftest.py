@@ -2,9 +2,11 @@
 hand-made catalogue with known prices, and a factory for keys."""
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+import requests
 from sqlalchemy import text
 
 from app import create_app
@@ -124,3 +126,37 @@ def fresh_window(seconds: int = 60, needed: float = 10) -> None:
     left = seconds - time.time() % seconds
     if left < needed:
         time.sleep(left + 0.01)
+
+
+# --- several gunicorn workers (tests/servers.py) ----------------------------------------
+
+WORKER_BACKENDS = [pytest.param("sqlite", id="sqlite+memory"), pytest.param(
+    "postgres", id="postgres+redis", marks=pytest.mark.skipif(
+        not (TEST_DATABASE_URL and TEST_REDIS_URL),
+        reason="set TEST_DATABASE_URL and TEST_REDIS_URL to run on PostgreSQL and Redis"))]
+
+
+@pytest.fixture(params=WORKER_BACKENDS)
+def worker_backend(request, tmp_path):
+    """(app for setup in this process, environment for the gunicorn workers): one SQLite
+    file shared by the workers, or PostgreSQL + Redis."""
+    if request.param == "sqlite":
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+               "RATELIMIT_STORAGE_URI": "memory://"}
+    else:
+        import redis
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+        env = {"DATABASE_URL": TEST_DATABASE_URL, "RATELIMIT_STORAGE_URI": TEST_REDIS_URL}
+    app = make_app(env["DATABASE_URL"], RATELIMIT_STORAGE_URI=env["RATELIMIT_STORAGE_URI"])
+    yield app, env
+    with app.app_context():
+        db.engine.dispose()
+
+
+def parallel_get(url, key, count, threads=24, **headers):
+    """``count`` GETs from ``threads`` threads -> [(status, problem type or None), ...]."""
+    def one(_):
+        response = requests.get(url, headers={"X-API-Key": key, **headers}, timeout=60)
+        return response.status_code, response.json().get("type")
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, range(count)))

@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -17,6 +16,7 @@ from conftest import (
     fresh_window,
     key_id,
     make_app,
+    parallel_get,
     quota_used,
 )
 from servers import Gunicorn
@@ -26,43 +26,19 @@ from app.extensions import db
 from app.keys import lifecycle
 from app.keys.models import Usage
 
-BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
-BACKENDS.append(pytest.param("postgres", id="postgres+redis", marks=pytest.mark.skipif(
-    not (TEST_DATABASE_URL and TEST_REDIS_URL),
-    reason="set TEST_DATABASE_URL and TEST_REDIS_URL to run on PostgreSQL and Redis")))
-
 
 def request_name(backend) -> str:
     return "postgres" if backend[1]["DATABASE_URL"].startswith("postgresql") else "sqlite"
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path):
-    """(app for setup in this process, environment for the gunicorn workers)."""
-    if request.param == "sqlite":
-        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
-               "RATELIMIT_STORAGE_URI": "memory://"}
-    else:
-        import redis
-        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
-        env = {"DATABASE_URL": TEST_DATABASE_URL, "RATELIMIT_STORAGE_URI": TEST_REDIS_URL}
-    app = make_app(env["DATABASE_URL"], RATELIMIT_STORAGE_URI=env["RATELIMIT_STORAGE_URI"])
-    yield app, env
-    with app.app_context():
-        db.engine.dispose()
+@pytest.fixture
+def backend(worker_backend):
+    return worker_backend
 
 
 def new_key(app, **options):
     with app.app_context():
         return lifecycle.create_key("load test", scopes=["read", "admin"], **options)[1]
-
-
-def parallel_get(url, key, count, threads=24):
-    def one(_):
-        response = requests.get(url, headers={"X-API-Key": key}, timeout=60)
-        return response.status_code, response.json().get("type")
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(one, range(count)))
 
 
 def test_daily_limit_is_exact_across_workers_and_restarts(backend):

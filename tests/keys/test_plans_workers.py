@@ -5,49 +5,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, key_id, make_app, quota_used
+from conftest import key_id, parallel_get, quota_used
 from servers import Gunicorn
 
 from app.extensions import db
 from app.keys import lifecycle, plans
 from app.keys.models import ApiKey, AuditEvent
 
-BACKENDS = [pytest.param("sqlite", id="sqlite+memory")]
-BACKENDS.append(pytest.param("postgres", id="postgres+redis", marks=pytest.mark.skipif(
-    not (TEST_DATABASE_URL and TEST_REDIS_URL),
-    reason="set TEST_DATABASE_URL and TEST_REDIS_URL to run on PostgreSQL and Redis")))
 
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path):
-    """(app for setup in this process, environment for the gunicorn workers)."""
-    if request.param == "sqlite":
-        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
-               "RATELIMIT_STORAGE_URI": "memory://"}
-    else:
-        import redis
-        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
-        env = {"DATABASE_URL": TEST_DATABASE_URL, "RATELIMIT_STORAGE_URI": TEST_REDIS_URL}
-    app = make_app(env["DATABASE_URL"], RATELIMIT_STORAGE_URI=env["RATELIMIT_STORAGE_URI"])
+@pytest.fixture
+def backend(worker_backend):
+    """The shared multi-worker backend, with a "load" plan whose limits the tests change."""
+    app, _ = worker_backend
     with app.app_context():
         plans.create_plan({"id": "load", "name": "Load", "daily_limit": 1000,
                            "rate_limit": "10000/minute", "price_per_1000_units_micros": 0})
-    yield app, env
-    with app.app_context():
-        db.engine.dispose()
+    return worker_backend
 
 
 def new_key(app, **options):
     with app.app_context():
         return lifecycle.create_key("load test", **options)[1]
-
-
-def parallel_get(url, key, count, threads=24, **headers):
-    def one(_):
-        response = requests.get(url, headers={"X-API-Key": key, **headers}, timeout=60)
-        return response.status_code, response.json().get("type")
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(one, range(count)))
 
 
 def test_a_plan_change_applies_to_the_next_call_in_every_worker(backend):
