@@ -82,7 +82,8 @@ def meter(response) -> None:
     try:
         # End whatever the handler left open (views commit their own work): on SQLite
         # an open session transaction can hold the lock this connection is about to need.
-        db.session.rollback()
+        if db.session.registry.has():
+            db.session.rollback()
         if status >= 400:
             connection.rollback()
         _record(connection, key_id, now(), change)

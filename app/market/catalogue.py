@@ -3,7 +3,7 @@ outside them are refused (403), everything else is narrowed to what the key may 
 from sqlalchemy import func, select
 
 from ..errors import Problem
-from ..extensions import db
+from ..extensions import db, request_connection
 from ..keys.restrictions import Restrictions
 from .geo import Circle, rounded_km
 from .models import Chain, Country, Item, Price, Store
@@ -12,23 +12,25 @@ from .nearby import no_store_note, stores_near
 
 
 def page_of(stmt, page: int, per_page: int, order_by) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.execute(stmt.order_by(*order_by).limit(per_page)
-                              .offset((page - 1) * per_page))
+    """One page of plain rows and the count of all pages, on the request's connection
+    (Core rows, not ORM objects: a listing only reads them out)."""
+    sql = request_connection()
+    total = sql.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = sql.execute(stmt.order_by(*order_by).limit(per_page)
+                       .offset((page - 1) * per_page)).all()
     return {"data": rows, "page": page, "per_page": per_page, "total": total}
 
 
 def list_items(rules: Restrictions, page, per_page, q=None, category=None) -> dict:
     if category:
         rules.check(categories=[category])
-    stmt = rules.narrow(select(Item), category=Item.category)
+    stmt = rules.narrow(select(Item.__table__), category=Item.category)
     if category:
         stmt = stmt.where(Item.category == category)
     if q:
         stmt = stmt.where(Item.name.icontains(q, autoescape=True)
                            | Item.slug.icontains(q, autoescape=True))
-    result = page_of(stmt, page, per_page, [Item.slug])
-    return {**result, "data": result["data"].scalars().all()}
+    return page_of(stmt, page, per_page, [Item.slug])
 
 
 # Store rows as the API shows them: `chain` is the chain's id, `chain_name` its name.

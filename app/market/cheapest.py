@@ -3,7 +3,7 @@ the optimisation itself is the pure engine in basket.py."""
 from sqlalchemy import bindparam, select
 
 from ..errors import Problem
-from ..extensions import db
+from ..extensions import request_connection
 from ..keys.restrictions import Restrictions
 from . import basket
 from .geo import Circle, rounded_km
@@ -36,9 +36,9 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     """The answer of POST /v1/cheapest-stores; with ``near``, over the stores within its
     radius only (the country and the key's restrictions still apply first)."""
     code = country or _only_country(rules)
-    # Core statements on the session's own connection (same transaction): the ORM
-    # session's execute adds its own bookkeeping to each, which plain rows do not need.
-    sql = db.session.connection()
+    # Core statements on the request's connection: plain rows, without the ORM session's
+    # bookkeeping (and without checking out a second connection).
+    sql = request_connection()
     found = sql.execute(ITEMS_BY_SLUG, {"slugs": [slug for slug, _ in lines]}).all()
     category = {item.slug: item.category for item in found}
     unknown = [slug for slug, _ in lines if slug not in category]

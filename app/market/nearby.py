@@ -7,7 +7,7 @@ its circle. Stores with no coordinates (NULL) never match the box.
 """
 from sqlalchemy import and_, or_
 
-from ..extensions import db
+from ..extensions import request_connection
 from . import geo
 from .models import Store
 
@@ -24,7 +24,7 @@ def stores_near(stmt, circle: geo.Circle, params: dict | None = None) -> list[tu
     for the stores in the circle: [(exact distance in km, row)], nearest first (tie: slug)."""
     box = geo.bounding_box(circle.lat, circle.lon, circle.radius_km)
     found = []
-    for row in db.session.connection().execute(stmt.where(in_box(box)), params or {}):
+    for row in request_connection().execute(stmt.where(in_box(box)), params or {}):
         km = geo.contains(circle, row.lat, row.lon)
         if km is not None:
             found.append((km, row))
