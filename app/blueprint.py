@@ -83,3 +83,9 @@ class JsonBodyParser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the JSON body reader above."""
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, but a schema class is instantiated once, here: webargs
+        would build a new instance (copying every field) on each request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)

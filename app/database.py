@@ -7,11 +7,24 @@
   acknowledging, so libpq would wait forever. ``BoundedConnection`` therefore gives every
   wait psycopg makes for an answer the same deadline; past it the connection is closed
   (its state is unknown) and the request gets a 503 problem.
-- **SQLite:** ``busy_timeout`` bounds the wait for another writer's lock."""
+- **SQLite:** ``busy_timeout`` bounds the wait for another writer's lock.
+
+**SQLite writers take turns** (``writers_take_turns``). SQLite lets one writer in at a
+time; the others sleep in its busy handler and retry after 1, 2, 5 ... ms, while a turn
+takes about a tenth of a millisecond. The pipeline writes twice per call, so on a busy
+server most of that sleep is wasted. Its writes therefore first take an OS file lock next
+to the database file, which is handed on within ~0.1 ms. The lock only orders writers:
+a turn not had within DATABASE_TIMEOUT writes anyway, and SQLite's own locking still
+guards the data. The kernel drops a killed worker's lock."""
+import contextlib
+import fcntl
 import logging
+import os
+import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 log = logging.getLogger("storeprice")
 
@@ -92,3 +105,56 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.001  # seconds between tries for the turn
+
+
+@contextlib.contextmanager
+def writers_take_turns(connection, timeout: float):
+    """Around one write transaction on ``connection``: wait for this writer's turn (SQLite
+    files only; elsewhere a no-op), then let the next writer in as soon as it ends."""
+    turn = _turn_file(connection)
+    held = turn is not None and _wait_for_turn(turn, timeout)
+    try:
+        yield
+    finally:
+        if held:
+            fcntl.flock(turn, fcntl.LOCK_UN)
+
+
+def _turn_file(connection) -> int | None:
+    """The lock file, opened once per pooled SQLite connection: flock excludes open
+    files, so each connection (each thread's, each worker's) needs its own."""
+    path = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not path or path == ":memory:" \
+            or path.startswith("file:"):
+        return None
+    info = connection.connection.info  # lives as long as the pooled connection
+    if info.get("turn_file", (None,))[0] != os.getpid():  # a forked child opens its own
+        info["turn_file"] = (os.getpid(), os.open(path + "-writers", os.O_RDWR | os.O_CREAT,
+                                                  0o600))
+    return info["turn_file"][1]
+
+
+@event.listens_for(Pool, "close")
+def _close_turn_file(_dbapi_connection, record):
+    pid, turn = record.info.pop("turn_file", (None, None))
+    if pid == os.getpid():
+        os.close(turn)
+
+
+def _wait_for_turn(turn: int, timeout: float) -> bool:
+    """Try the lock without blocking, so that the wait stays bounded; the pause between
+    tries grows from 50 µs to 1 ms."""
+    pause, deadline = FIRST_PAUSE, time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                log.warning("no write turn within %g s; writing anyway", timeout)
+                return False
+            time.sleep(pause)
+            pause = min(2 * pause, LONGEST_PAUSE)

@@ -27,6 +27,7 @@ from limits.storage import MemoryStorage
 from sqlalchemy import Date, bindparam, text
 
 from ..clock import now, seconds_until_next_utc_day
+from ..database import writers_take_turns
 from ..errors import Problem
 from ..extensions import limiter, request_connection
 from .metering import record_admission
@@ -86,13 +87,15 @@ def enforce_limits(caller) -> None:
                                 max(0, caller.daily_limit - caller.used_today), reset)
         return
     connection = request_connection()
-    used = connection.execute(COUNT_ONE_CALL, {"key_id": caller.id, "day": moment.date(),
-                                               "daily_limit": caller.daily_limit}).scalar()
-    if used is not None:
-        # Record the admission in the transaction that counted it, so the admitted calls
-        # in the usage report always equal the quota's count (nothing is billed yet).
-        record_admission(connection, caller, moment)
-    connection.commit()
+    with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
+        used = connection.execute(COUNT_ONE_CALL, {
+            "key_id": caller.id, "day": moment.date(), "daily_limit": caller.daily_limit,
+        }).scalar()
+        if used is not None:
+            # Record the admission in the transaction that counted it, so the admitted
+            # calls in the usage report always equal the quota's count (nothing billed yet).
+            record_admission(connection, caller, moment)
+        connection.commit()
     remaining = caller.daily_limit - used if used is not None else 0
     g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
     if used is None:

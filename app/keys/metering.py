@@ -23,10 +23,11 @@ import logging
 import time
 from datetime import timedelta
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import DateTime, bindparam, text
 
 from ..clock import now
+from ..database import writers_take_turns
 from ..extensions import db, request_connection
 
 log = logging.getLogger("storeprice.requests")
@@ -86,10 +87,11 @@ def meter(response) -> None:
             db.session.rollback()
         if status >= 400:
             connection.rollback()
-        _record(connection, key_id, now(), change)
-        if caller is not None and not admitted:  # admission touched the key already
-            _touch_key(connection, caller, now())
-        connection.commit()
+        with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
+            _record(connection, key_id, now(), change)
+            if caller is not None and not admitted:  # admission touched the key already
+                _touch_key(connection, caller, now())
+            connection.commit()
     except Exception as error:  # metering must never turn an answer into an error
         log.error("usage of key %s not recorded (%s)", key_id, error.__class__.__name__)
         try:

@@ -26,7 +26,7 @@ def answer(args):
 
 
 @blp.route("/cheapest-stores", methods=["POST"])
-@blp.arguments(CheapestQuery())  # an instance: a class would be instantiated per request
+@blp.arguments(CheapestQuery)
 @blp.response(200, CheapestAnswer)
 @keyed_operation(blp, 404, 422)
 @requires("read")
@@ -45,7 +45,7 @@ def post_cheapest_stores(args):
 
 
 @blp.route("/cheapest-stores", methods=["GET"])
-@blp.arguments(CheapestQueryArgs(), location="query")
+@blp.arguments(CheapestQueryArgs, location="query")
 @blp.response(200, CheapestAnswer)
 @blp.alt_response(414, description="items too long for a URL: use POST",
                   content_type=PROBLEM_JSON, schema=ProblemSchema)
