@@ -1,6 +1,9 @@
 """Catalogue queries. Every query goes through the caller's Restrictions: explicit filters
 outside them are refused (403), everything else is narrowed to what the key may see."""
-from sqlalchemy import func, select
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import Select, bindparam, func, select
 
 from ..errors import Problem
 from ..extensions import db, request_connection
@@ -11,26 +14,59 @@ from .money import format_money
 from .nearby import no_store_note, stores_near
 
 
-def page_of(stmt, page: int, per_page: int, order_by) -> dict:
+class Listing(NamedTuple):
+    """The two statements of a paged listing: the count of all rows, and one page."""
+    count: Select
+    page: Select
+
+
+def listing(stmt, order_by) -> Listing:
+    """``stmt``'s count and its pages in ``order_by`` (limit and offset bound per call)."""
+    return Listing(select(func.count()).select_from(stmt.order_by(None).subquery()),
+                   stmt.order_by(*order_by).limit(bindparam("limit"))
+                   .offset(bindparam("offset")))
+
+
+def page_of(rows: Listing, page: int, per_page: int, params: dict | None = None) -> dict:
     """One page of plain rows and the count of all pages, on the request's connection
     (Core rows, not ORM objects: a listing only reads them out)."""
-    sql = request_connection()
-    total = sql.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = sql.execute(stmt.order_by(*order_by).limit(per_page)
-                       .offset((page - 1) * per_page)).all()
-    return {"data": rows, "page": page, "per_page": per_page, "total": total}
+    sql, params = request_connection(), params or {}
+    total = sql.scalar(rows.count, params)
+    found = sql.execute(rows.page, {**params, "limit": per_page,
+                                    "offset": (page - 1) * per_page}).all()
+    return {"data": found, "page": page, "per_page": per_page, "total": total}
 
 
 def list_items(rules: Restrictions, page, per_page, q=None, category=None) -> dict:
     if category:
         rules.check(categories=[category])
+    params = {"category": category, "pattern": f"%{escape_like(q)}%" if q else None}
+    return page_of(item_listing(rules, bool(category), bool(q)), page, per_page, params)
+
+
+@lru_cache(maxsize=256)
+def item_listing(rules: Restrictions, by_category: bool, by_name: bool) -> Listing:
+    """Item listings of one shape, built once (a listing is called for far more often
+    than it changes shape; building its statements cost more than running them). The
+    values of ``category`` and ``pattern`` are bound per call; a key's restrictions are
+    part of the shape (there are as many as keys, and they rarely change)."""
     stmt = rules.narrow(select(Item.__table__), category=Item.category)
-    if category:
-        stmt = stmt.where(Item.category == category)
-    if q:
-        stmt = stmt.where(Item.name.icontains(q, autoescape=True)
-                           | Item.slug.icontains(q, autoescape=True))
-    return page_of(stmt, page, per_page, [Item.slug])
+    if by_category:
+        stmt = stmt.where(Item.category == bindparam("category"))
+    if by_name:
+        pattern = bindparam("pattern")
+        stmt = stmt.where(func.lower(Item.name).like(func.lower(pattern), escape=LIKE_ESCAPE)
+                          | func.lower(Item.slug).like(func.lower(pattern), escape=LIKE_ESCAPE))
+    return listing(stmt, [Item.slug])
+
+
+LIKE_ESCAPE = "/"
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern: its % and _ are not wildcards."""
+    return (text.replace(LIKE_ESCAPE, 2 * LIKE_ESCAPE).replace("%", LIKE_ESCAPE + "%")
+            .replace("_", LIKE_ESCAPE + "_"))
 
 
 # Store rows as the API shows them: `chain` is the chain's id, `chain_name` its name.
@@ -61,7 +97,7 @@ def list_stores(rules: Restrictions, page, per_page, country=None,
     """By id; with ``near``, only those within the radius, nearest first."""
     stmt = visible_stores(rules, country)
     if near is None:
-        result = page_of(stmt, page, per_page, [Store.slug])
+        result = page_of(listing(stmt, [Store.slug]), page, per_page)
         return {**result, "data": [store_dict(row) for row in result["data"]]}
     found = stores_near(stmt, near)
     start = (page - 1) * per_page
@@ -98,7 +134,7 @@ def list_prices(rules: Restrictions, page, per_page, item=None, store=None, coun
         stmt = stmt.where(Store.slug == store)
     if country:
         stmt = stmt.where(Store.country == country)
-    result = page_of(stmt, page, per_page, [Store.slug, Item.slug])
+    result = page_of(listing(stmt, [Store.slug, Item.slug]), page, per_page)
     return {**result, "data": [price_dict(row) for row in result["data"]]}
 
 
@@ -121,7 +157,7 @@ def list_deals(rules: Restrictions, today, page, per_page, country=None, categor
             return {"data": [], "page": page, "per_page": per_page, "total": 0,
                     "note": no_store_note(near)}
         stmt = stmt.where(Price.store_id.in_(distances))
-    result = page_of(stmt, page, per_page, [saving.desc(), Store.slug, Item.slug])
+    result = page_of(listing(stmt, [saving.desc(), Store.slug, Item.slug]), page, per_page)
     data = []
     for row in result["data"]:
         deal = deal_dict(row)

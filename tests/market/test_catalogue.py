@@ -17,7 +17,10 @@ def test_items_search_and_pagination(client, headers):
     found = client.get("/v1/items?q=ILK", headers=headers).json["data"]
     assert found == [{"id": "milk", "name": "Milk", "category": "dairy", "size": 1.0,
                       "unit": "l"}]
-    assert client.get("/v1/items?q=%25", headers=headers).json["total"] == 0  # LIKE escaped
+    for wildcard in ("%25", "_", "/", "m_lk", "m%25k"):  # LIKE's wildcards match literally
+        assert client.get(f"/v1/items?q={wildcard}", headers=headers).json["total"] == 0
+    assert client.get("/v1/items?q=ilk&category=dairy", headers=headers).json["total"] == 1
+    assert client.get("/v1/items?q=ilk&category=bakery", headers=headers).json["total"] == 0
 
 
 def test_stores_and_prices_with_currency_minor_digits(client, headers):
