@@ -18,7 +18,10 @@ from typing import Iterable, NamedTuple, Sequence
 # pathological one to a fraction of a second. The fixed setup (dominated stores, greedy
 # start, price guess: a few passes over the stores) is not counted.
 DEFAULT_WORK_BUDGET = 50_000
-GUESS_ROUNDS = 20       # subgradient rounds in price_guess
+# Subgradient rounds in price_guess. A round costs about as much as costing every store
+# once, so a small search (tens of stores) is cheaper to run than a tight bound is to
+# compute: rounds grow with the stores, one per STORES_PER_ROUND, within these bounds.
+FEWEST_GUESS_ROUNDS, GUESS_ROUNDS, STORES_PER_ROUND = 3, 20, 10
 
 
 class Offer(NamedTuple):  # a NamedTuple: thousands are built per query, and cheaply
@@ -201,7 +204,8 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     # at least sum(u) - (sum of its stores' savings below u). That holds for any u, and
     # a well-chosen u makes it nearly tight: much stronger than "each item at its
     # cheapest", which pretends a few stores could carry every item's best price.
-    guess, savings = price_guess(vectors, max_stores, cur, best[0])
+    rounds = min(GUESS_ROUNDS, max(FEWEST_GUESS_ROUNDS, len(vectors) // STORES_PER_ROUND))
+    guess, savings = price_guess(vectors, max_stores, cur, best[0], rounds)
 
     # 3. Branch and bound over the stores sorted by savings, biggest first. A plan that
     # adds stores from position p on saves at most the next few savings in the list, a

@@ -61,10 +61,12 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
         distance = {store.slug: rounded_km(km) for km, store in nearby}
     rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
                                        "store_ids": list(in_reach)}).all() if in_reach else []
-    offers = [basket.Offer(in_reach[store_id].slug, item_slug[item_id], amount, regular)
+    # Plain dicts and tuples from here: a few hundred rows, each read a few times.
+    store_slug = {store_id: store.slug for store_id, store in in_reach.items()}
+    offers = [basket.Offer(store_slug[store_id], item_slug[item_id], amount, regular)
               for store_id, item_id, amount, regular, _ in rows]
-    promo_ends = {(in_reach[store_id].slug, item_slug[item_id]): ends.isoformat()
-                  for store_id, item_id, _, _, ends in rows if ends}
+    promo_ends = {(store_slug[store_id], item_slug[item_id]): ends.isoformat()
+                  for store_id, item_id, _, regular, ends in rows if ends is not None}
     quantities = dict(lines)
     chain_of = {store.slug: store.chain for store in in_reach.values()}
     answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,

@@ -260,3 +260,19 @@ def test_the_near_lookup_searches_the_index_instead_of_scanning_stores(app, head
     assert any("USING INDEX ix_stores_country_lat_lon (country=? AND lat>? AND lat<?)" in d
                for d in details), details
     assert not any(d.startswith("SCAN") and "stores" in d for d in details), details
+
+
+def test_the_basket_prices_are_read_from_the_covering_index_alone(app, headers):
+    """The basket's prices come from ix_prices_basket (item_id, store_id and every
+    column the query reads): one index search per (item, store), no table row read."""
+    from app.market.cheapest import BASKET_PRICES
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by table size")
+        compiled = BASKET_PRICES.params(item_ids=[1, 2], store_ids=[1, 2, 3]).compile(
+            db.engine, compile_kwargs={"render_postcompile": True})
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", (1, 2, 1, 2, 3)).all()
+    details = [row[-1] for row in plan]
+    assert any("USING COVERING INDEX ix_prices_basket (item_id=? AND store_id=?)" in d
+               for d in details), details

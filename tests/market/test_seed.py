@@ -199,7 +199,7 @@ def test_medium_catalogue_bulk_path(sqlite_db):
     check_invariants(db, counts, TODAY)
     s = db.session
     assert s.execute(text("PRAGMA foreign_key_check")).all() == []
-    assert "ix_prices_item_store" in {ix["name"] for ix in inspect(s.connection())
+    assert "ix_prices_basket" in {ix["name"] for ix in inspect(s.connection())
                                       .get_indexes("prices")}
     # Japanese prices are ~100x American ones in major units, i.e. about equal in minor units.
     avg = dict(s.execute(text(
@@ -231,7 +231,7 @@ def test_postgresql_gives_the_same_catalogue(tmp_path):
             assert found.get_pk_constraint("prices")["constrained_columns"] == [
                 "store_id", "item_id"]
             assert len(found.get_foreign_keys("prices")) == 2
-            assert "ix_prices_item_store" in {i["name"] for i in found.get_indexes("prices")}
+            assert "ix_prices_basket" in {i["name"] for i in found.get_indexes("prices")}
             # Explicit ids must not leave the id sequence behind.
             item = Item(slug="new-item", name="New", category="dairy", size=1, unit="l")
             db.session.add(item)
