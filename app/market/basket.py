@@ -340,22 +340,20 @@ def undominated(vectors: list[Vector]) -> list[int]:
     lowest id stays), which is what makes chain-wide pricing tractable.
 
     With bitmasks instead of comparing every pair: per item, the stores costing at most
-    b's price there form a prefix of that item's price order; the stores that dominate
-    b are the intersection of those prefixes over all items.
+    b's price there are one mask per distinct price (a running OR in price order); the
+    stores that dominate b are the intersection of those masks over all items.
     """
     everyone = (1 << len(vectors)) - 1
     dominators = [everyone] * len(vectors)
     for column in zip(*vectors):
-        order = sorted(range(len(column)), key=column.__getitem__)
-        prefix, start = 0, 0
-        while start < len(order):             # one group of equal prices at a time
-            price, end = column[order[start]], start
-            while end < len(order) and column[order[end]] == price:
-                prefix |= 1 << order[end]
-                end += 1
-            for j in order[start:end]:
-                dominators[j] &= prefix
-            start = end
+        sellers: dict[int, int] = {}              # price -> the stores at that price
+        for j, price in enumerate(column):
+            sellers[price] = sellers.get(price, 0) | 1 << j
+        at_most, running = {}, 0                  # price -> the stores at or below it
+        for price in sorted(sellers):
+            running |= sellers[price]
+            at_most[price] = running
+        dominators = [mask & at_most[price] for mask, price in zip(dominators, column)]
     return [j for j, mask in enumerate(dominators) if not mask & ((1 << j) - 1)]
 
 
