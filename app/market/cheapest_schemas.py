@@ -35,7 +35,9 @@ class BasketEntry(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            value = {"item": value}
+            if SLUG.regex.match(value):  # the common case, without a schema load per item
+                return value, 1
+            value = {"item": value}  # BasketLine then says what is wrong with it
         if not isinstance(value, dict):
             raise ma.ValidationError('Use an item id or {"item": id, "quantity": n}.')
         return BASKET_LINE.load(value)

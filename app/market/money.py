@@ -1,7 +1,9 @@
 """Money as integer minor units; decimal strings only at the API edge. Pure functions."""
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 
+@lru_cache(maxsize=8192)  # a pure function of two ints; an answer formats hundreds of them
 def format_money(minor_units: int, minor_digits: int) -> str:
     """199, 2 -> "1.99"; 120, 0 -> "120" (JPY has no minor unit)."""
     if minor_digits == 0:
