@@ -53,7 +53,7 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     item_slug = {item.id: item.slug for item in found}
     if near is None:
         in_reach = {store.id: store for store in
-                    sql.execute(STORES_IN_COUNTRY, {"country": code})}
+                    sql.execute(STORES_IN_COUNTRY, {"country": code}).all()}
         distance = {}
     else:
         nearby = stores_near(STORES_IN_COUNTRY, near, {"country": code})
@@ -68,10 +68,9 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     promo_ends = {(store_slug[store_id], item_slug[item_id]): ends.isoformat()
                   for store_id, item_id, _, regular, ends in rows if ends is not None}
     quantities = dict(lines)
-    chain_of = {store.slug: store.chain for store in in_reach.values()}
-    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,
-                                    chains=chain_of)
     by_slug = {store.slug: store for store in in_reach.values()}
+    answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,
+                                    chains={slug: store.chain for slug, store in by_slug.items()})
     result = _present(answer, country, quantities, promo_ends, by_slug, distance)
     if near is not None and not in_reach:
         result["note"] = no_store_note(near)
