@@ -10,7 +10,8 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PURE = {"app.keys.format", "app.market.basket", "app.market.geo", "app.market.money"}
+PURE = {"app.keys.format", "app.market.basket", "app.market.geo", "app.market.money",
+        "app.market.plan", "app.market.plan_pruning"}
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:

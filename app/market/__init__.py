@@ -3,7 +3,9 @@ prices), catalogue writes, and the cheapest-stores query with its pure engine.
 
     models.py           countries, categories, chains, items, stores, prices
     money.py            integer minor units <-> decimal strings (pure)
-    basket.py           the cheapest-stores engine (pure)
+    basket.py           the cheapest-stores engine: single stores, per item (pure)
+    plan.py, plan_pruning.py   its best plan over several stores (pure)
+    geo.py, nearby.py   distances (pure); stores near a point
     catalogue.py        reads, narrowed by the key's restrictions
     writes.py           price, item and store writes, all or nothing
     cheapest.py         the core query: database in, engine, answer out

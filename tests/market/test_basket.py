@@ -11,17 +11,14 @@ from app.market.basket import (
     BestOffer,
     Line,
     Offer,
-    best_plan,
     build_matrix,
-    cheaper,
     cheapest_per_item,
     cheapest_stores,
-    greedy_plan,
     lower_bound,
-    make_plan,
-    price_guess,
     rank_single_stores,
 )
+from app.market.plan import best_plan, make_plan
+from app.market.plan_pruning import cheaper, greedy_plan, price_guess
 
 
 def O(store, item, price, regular=None):
@@ -389,7 +386,7 @@ def chain_wide(seed, stores, items, chains=4, coverage=(0.4, 0.9)):
 
 
 def test_undominated_keeps_the_lowest_id_of_twins_and_drops_subsets():
-    from app.market.basket import undominated
+    from app.market.plan_pruning import undominated
     vectors = [[5, 9], [5, 9], [4, 9], [5, 8], [9, 9], [3, 3]]
     # 1 is 0's twin, 4 is beaten by 0; 2 and 3 are each better somewhere; 5 beats all
     # but comes last, and a dominator must have a lower id.
