@@ -50,9 +50,11 @@ limiter = ExplicitLimiter(key_func=lambda: "unused")
 
 
 def request_connection():
-    """One database connection for the pipeline's own statements (key lookup, daily quota,
-    metering), checked out once per request and returned by ``close_request_connection``.
-    These run on every call, so they skip the ORM session and use prebuilt statements."""
+    """The request's one database connection, checked out on first use and returned by
+    ``close_request_connection``: the pipeline's statements (key lookup, daily quota,
+    metering) and the handlers' reads run on it as Core statements. They run on every
+    call, so they skip the ORM session (which would check out a second connection) and
+    return plain rows. Writes in handlers use the ORM session."""
     if "db_connection" not in g:
         g.db_connection = db.engine.connect()
     return g.db_connection
