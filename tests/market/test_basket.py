@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.market import plan
 from app.market.basket import (
     BestOffer,
     Line,
@@ -19,6 +20,14 @@ from app.market.basket import (
 )
 from app.market.plan import best_plan, make_plan
 from app.market.plan_pruning import cheaper, greedy_plan, price_guess
+
+
+@pytest.fixture(autouse=True, params=["dominated stores dropped", "by size"])
+def dominance(request, monkeypatch):
+    """Every test twice: with the plan search dropping dominated stores however few
+    there are, and as served (only from plan.DROP_DOMINATED_FROM stores on)."""
+    if request.param == "dominated stores dropped":
+        monkeypatch.setattr(plan, "DROP_DOMINATED_FROM", 0)
 
 
 def O(store, item, price, regular=None):
