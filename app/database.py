@@ -126,15 +126,17 @@ def writers_take_turns(connection, timeout: float):
 def _turn_file(connection) -> int | None:
     """The lock file, opened once per pooled SQLite connection: flock excludes open
     files, so each connection (each thread's, each worker's) needs its own."""
-    path = connection.engine.url.database
-    if connection.dialect.name != "sqlite" or not path or path == ":memory:" \
-            or path.startswith("file:"):
+    if connection.dialect.name != "sqlite":
         return None
     info = connection.connection.info  # lives as long as the pooled connection
-    if info.get("turn_file", (None,))[0] != os.getpid():  # a forked child opens its own
-        info["turn_file"] = (os.getpid(), os.open(path + "-writers", os.O_RDWR | os.O_CREAT,
-                                                  0o600))
-    return info["turn_file"][1]
+    pid, turn = info.get("turn_file", (None, None))
+    if pid != os.getpid():  # first use of this connection (a forked child opens its own)
+        path = connection.engine.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        turn = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+        info["turn_file"] = (os.getpid(), turn)
+    return turn
 
 
 @event.listens_for(Pool, "close")
