@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from conftest import key_id, make_app, quota_used
@@ -81,29 +82,37 @@ def test_a_turn_not_had_within_the_timeout_writes_anyway(app, client, make_key, 
     assert tuple(books) == (1, 0, 1, 1)
 
 
+@contextmanager
+def turn_held_by_another_process(app):
+    """A separate process takes the turn and keeps it until it reads a line (or dies)."""
+    with app.app_context():
+        lock_file = db.engine.url.database + "-writers"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({lock_file!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('holding', flush=True)\n"
+        "sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
 def test_a_killed_writers_turn_is_given_up(app, client, make_key):
     """A process that dies holding the turn (SIGKILL: no cleanup of its own) does not
     hold up the next call: the kernel releases its lock."""
     key = make_key()
-    with app.app_context():
-        lock_file = db.engine.url.database + "-writers"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({lock_file!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('holding', flush=True)\n"
-        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "holding"
-        app.config["DATABASE_TIMEOUT"] = 30
+    app.config["DATABASE_TIMEOUT"] = 30
+    with turn_held_by_another_process(app) as holder:
         holder.kill()
         holder.wait(timeout=10)
         started = time.monotonic()
         answer = client.get("/v1/items", headers={"X-API-Key": key})
         assert answer.status_code == 200
         assert time.monotonic() - started < 2  # not the 30 s a held turn would cost
-    finally:
-        holder.kill()
     assert quota_used(app, key) == 1
 
 
@@ -111,17 +120,8 @@ def test_a_held_turn_is_waited_for_by_the_served_configuration(app, client, make
     """The pipeline's writes do take the turn: while another process holds it, a call
     waits (and is not yet counted); once it lets go, the call is served at once."""
     key = make_key()
-    with app.app_context():
-        lock_file = db.engine.url.database + "-writers"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({lock_file!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('holding', flush=True)\n"
-        "sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     answers = []
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with turn_held_by_another_process(app) as holder:
         caller = threading.Thread(target=lambda: answers.append(
             client.get("/v1/items", headers={"X-API-Key": key})))
         caller.start()
@@ -130,7 +130,5 @@ def test_a_held_turn_is_waited_for_by_the_served_configuration(app, client, make
         holder.stdin.write("go\n")
         holder.stdin.flush()
         caller.join(timeout=5)
-    finally:
-        holder.kill()
     assert [answer.status_code for answer in answers] == [200]
     assert quota_used(app, key) == 1
