@@ -27,7 +27,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
+# The figures in bench/README.md are wrk's: Debian's package is installed if it is missing
+# (and can be); otherwise the bench says so and uses its pure-Python load generator.
 bench: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 \
+	  || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1) \
+	  || echo "wrk not installed: using the pure-Python load generator (ratios differ)"
 	$(BIN)/python -m bench
 
 clean:
