@@ -54,13 +54,18 @@ def register_security_scheme(api) -> None:
 
 
 def keyed_operation(blp, *codes):
-    """OpenAPI only: the operation needs an API key and answers errors as problem+json."""
+    """OpenAPI only: the operation needs an API key and answers errors as problem+json.
+
+    flask-smorest's doc and alt_response decorators each wrap the view in a function that
+    runs on every request; here they only write the documentation, which the view then
+    carries itself (``_apidoc``), so a call goes through none of those wrappers."""
     def decorate(view):
-        view = blp.doc(security=[{"ApiKey": []}])(view)
+        documented = blp.doc(security=[{"ApiKey": []}])(view)
         for code in (*KEYED_ERRORS, *codes):
-            view = blp.alt_response(code, description=DESCRIPTIONS[code],
-                                    content_type="application/problem+json",
-                                    schema=ProblemSchema)(view)
+            documented = blp.alt_response(code, description=DESCRIPTIONS[code],
+                                          content_type="application/problem+json",
+                                          schema=ProblemSchema)(documented)
+        view._apidoc = documented._apidoc
         return view
     return decorate
 
