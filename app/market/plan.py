@@ -16,6 +16,7 @@ from .plan_pruning import (
     GUESS_ROUNDS,
     STORES_PER_ROUND,
     cheaper,
+    cheapest_first,
     greedy_plan,
     price_guess,
     resaved,
@@ -108,7 +109,8 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     # a well-chosen u makes it nearly tight: much stronger than "each item at its
     # cheapest", which pretends a few stores could carry every item's best price.
     rounds = min(GUESS_ROUNDS, max(FEWEST_GUESS_ROUNDS, len(vectors) // STORES_PER_ROUND))
-    guess, savings = price_guess(vectors, max_stores, cur, best[0], rounds)
+    orders = cheapest_first(vectors)
+    guess, savings = price_guess(vectors, max_stores, cur, best[0], rounds, orders)
 
     # 3. Branch and bound over the stores sorted by savings, biggest first. A plan that
     # adds stores from position p on saves at most the next few savings in the list, a
@@ -171,10 +173,10 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         # sells cheaper), lead to plans of equal cost: below the first one expanded,
         # only a lower id can still win the tie-break.
         expanded: dict[tuple[int, ...], str] = {}
+        ordered = [savings[c] for c in candidates] if room > 1 else None  # biggest first
         for p, j in enumerate(candidates):
             # (cost, size) > best's: even a tie on cost would lose the tie-break.
-            most = savings[j] if room == 1 else \
-                sum(savings[c] for c in candidates[p:p + room])
+            most = savings[j] if room == 1 else sum(ordered[p:p + room])
             if (floor - most, size) > best[:2]:
                 return
             if allowed is not None and group_of[j] not in allowed:
@@ -198,8 +200,11 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
                     # The rest will branch again: re-measure their savings against the
                     # prices `chosen` + j reach, so that two stores saving on the same
                     # items (the same chain's prices) are not both counted in full.
-                    rest_savings = resaved(savings, rest, prices, vectors[j], vectors)
-                    rest.sort(key=lambda c: (-rest_savings[c], names[c]))
+                    rest_savings = resaved(savings, prices, vectors[j], vectors, orders)
+                    # Biggest savings first, ties by id: indexes are in id order, and
+                    # two plain sorts (the second is stable) beat one with a tuple key.
+                    rest.sort()
+                    rest.sort(key=rest_savings.__getitem__, reverse=True)
                 search(rest, rest_savings, new, chosen + [j], partners)
 
     order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))

@@ -4,6 +4,7 @@
 - `greedy_plan`: a good first plan, whose cost the search must beat;
 - `price_guess`: per-item prices whose bound on any plan's cost is nearly tight;
 - `resaved`: the stores' savings re-measured once the search has chosen a store;
+- `cheapest_first`: per item, the stores in price order (both above read prefixes of it);
 - `cheaper`: the element-wise minimum every step is made of.
 
 A cost vector holds one cost per basket item (a line total, or a penalty for an item
@@ -22,20 +23,28 @@ Vector = Sequence[int]                   # a cost per item, in basket order
 FEWEST_GUESS_ROUNDS, GUESS_ROUNDS, STORES_PER_ROUND = 3, 20, 10
 
 
-def resaved(savings: list[int], stores: list[int], prices: Vector, added: Vector,
-            vectors: list[Vector]) -> list[int]:
-    """Savings of `stores` below min(prices, added), from their savings below `prices`.
+def cheapest_first(vectors: list[Vector]) -> list[list[int]]:
+    """Per item, the store indexes from cheapest to dearest (ties: lowest index). The
+    stores that undercut a price are a prefix of this order, and usually a short one."""
+    return [sorted(range(len(vectors)), key=column.__getitem__) for column in zip(*vectors)]
 
-    Only the items where `added` undercuts `prices` change, and only for stores that
-    undercut `prices` there too: a store then loses what it saved between the two prices.
+
+def resaved(savings: list[int], prices: Vector, added: Vector, vectors: list[Vector],
+            orders: list[list[int]]) -> list[int]:
+    """Every store's savings below min(prices, added), from its savings below `prices`.
+
+    Only the items where `added` undercuts `prices` change, and only for the stores that
+    undercut `prices` there too (a prefix of `orders`): each loses what it saved between
+    the two prices.
     """
-    lowered = [(i, high, low) for i, (high, low) in enumerate(zip(prices, added)) if low < high]
     savings = list(savings)
-    for c in stores:
-        vector = vectors[c]
-        for i, high, low in lowered:
-            if vector[i] < high:
-                savings[c] -= high - (vector[i] if vector[i] > low else low)
+    for i, (high, low) in enumerate(zip(prices, added)):
+        if low < high:
+            for c in orders[i]:
+                price = vectors[c][i]
+                if price >= high:
+                    break
+                savings[c] -= high - (price if price > low else low)
     return savings
 
 
@@ -92,7 +101,8 @@ def greedy_plan(vectors: list[Vector], k: int) -> tuple[list[int], list[int]]:
 
 
 def price_guess(vectors: list[Vector], k: int, start: Vector, target: int,
-                rounds: int = GUESS_ROUNDS) -> tuple[list[int], list[int]]:
+                rounds: int = GUESS_ROUNDS, orders: list[list[int]] | None = None,
+                ) -> tuple[list[int], list[int]]:
     """Per-item prices u that make the bound sum(u) - (the k largest savings) high.
 
     Subgradient ascent from `start`, a known plan's prices (costing `target`). An item
@@ -104,7 +114,7 @@ def price_guess(vectors: list[Vector], k: int, start: Vector, target: int,
     # Per item: every store's price, and the stores cheapest first. Only a short
     # prefix of that order is ever below u, which keeps each round cheap.
     columns = list(zip(*vectors))
-    orders = [sorted(range(len(vectors)), key=column.__getitem__) for column in columns]
+    orders = orders or cheapest_first(vectors)
     # No plan pays more for an item than its dearest entry (the penalty if some store
     # lacks it); above that every store would "undercut" u, which only weakens the bound.
     caps = [column[order[-1]] for column, order in zip(columns, orders)]
