@@ -81,7 +81,10 @@ def build_matrix(basket: Basket, offers: Iterable[Offer]) -> Matrix:
     matrix: Matrix = {}
     for offer in offers:
         if offer.item in basket:
-            matrix.setdefault(offer.store, {})[offer.item] = offer
+            row = matrix.get(offer.store)
+            if row is None:       # (faster than setdefault, which builds a dict each time)
+                row = matrix[offer.store] = {}
+            row[offer.item] = offer
     return matrix
 
 
@@ -100,11 +103,23 @@ def rank_single_stores(basket: Basket, matrix: Matrix, limit: int) -> list[Store
     Complete baskets find the most items, so they come first: a partial basket must
     never look "cheaper" than a complete one just because it leaves things out.
     """
+    # Only the stores that find the most items can make the list, so only their
+    # totals are worked out: the fewest counts, from the top, that make `limit` stores.
+    by_found: dict[int, list[str]] = {}
+    for store, row in matrix.items():
+        by_found.setdefault(len(row), []).append(store)
+    contenders: list[str] = []
+    for found in sorted(by_found, reverse=True):
+        contenders += by_found[found]
+        if len(contenders) >= limit:
+            break
+
     def key(store: str) -> tuple:
         row = matrix[store]
         return (-len(row), sum(o.unit_price * basket[i] for i, o in row.items()), store)
 
-    return [store_basket(s, basket, matrix[s]) for s in heapq.nsmallest(limit, matrix, key=key)]
+    return [store_basket(s, basket, matrix[s])
+            for s in heapq.nsmallest(limit, contenders, key=key)]
 
 
 def cheapest_per_item(basket: Basket, matrix: Matrix) -> list[BestOffer]:

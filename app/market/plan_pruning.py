@@ -62,18 +62,18 @@ def undominated(vectors: list[Vector]) -> list[int]:
     b's price there are one mask per distinct price (a running OR in price order); the
     stores that dominate b are the intersection of those masks over all items.
     """
-    everyone = (1 << len(vectors)) - 1
-    dominators = [everyone] * len(vectors)
+    bits = [1 << j for j in range(len(vectors))]  # store j's bit, made once
+    dominators = [bit - 1 for bit in bits]          # only a lower id can dominate
     for column in zip(*vectors):
         sellers: dict[int, int] = {}              # price -> the stores at that price
-        for j, price in enumerate(column):
-            sellers[price] = sellers.get(price, 0) | 1 << j
+        for price, bit in zip(column, bits):
+            sellers[price] = sellers.get(price, 0) | bit
         at_most, running = {}, 0                  # price -> the stores at or below it
         for price in sorted(sellers):
             running |= sellers[price]
             at_most[price] = running
         dominators = [mask & at_most[price] for mask, price in zip(dominators, column)]
-    return [j for j, mask in enumerate(dominators) if not mask & ((1 << j) - 1)]
+    return [j for j, mask in enumerate(dominators) if not mask]
 
 
 def cheaper(a: Vector, b: Vector) -> list[int]:
