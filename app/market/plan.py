@@ -159,15 +159,18 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
                     raise _OutOfWork
             return self.known[g]
 
-    def search(candidates: list[int], savings: list[int], cur: list[int], chosen: list[int],
-               allowed: set[int] | None = None) -> None:
-        """Extend `chosen` by stores from `candidates` (by savings, biggest first), from
-        the groups in `allowed` only (None: any)."""
+    def search(candidates: list[int], savings: list[int], cur: list[int],
+               chosen: list[int]) -> None:
+        """Extend `chosen` by stores from `candidates` (by savings, biggest first)."""
         nonlocal best, work
         room, size = max_stores - len(chosen), len(chosen) + 1
         prices = cheaper(cur, guess)      # u, lowered where `chosen` already sells cheaper
         floor = sum(prices)               # what `chosen` costs measured against u
         viable = Partners(cur, size + 1) if room == 2 and grouped else None
+        if viable is not None:   # where each group's stores are in `candidates`
+            positions: dict[int, list[int]] = {}
+            for q, c in enumerate(candidates):
+                positions.setdefault(group_of[c], []).append(q)
         # Stores that are equivalent here, i.e. cost the same once combined with
         # `chosen` (same chain prices, and they differ only in items `chosen` already
         # sells cheaper), lead to plans of equal cost: below the first one expanded,
@@ -179,8 +182,6 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
             most = savings[j] if room == 1 else sum(ordered[p:p + room])
             if (floor - most, size) > best[:2]:
                 return
-            if allowed is not None and group_of[j] not in allowed:
-                continue
             if viable is not None and (viable.alone[group_of[j]], size) > best[:2] and \
                     not viable[group_of[j]]:
                 continue                      # j's chain can neither finish nor partner
@@ -195,7 +196,14 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
             if room > 1 and partners != set() and \
                     expanded.setdefault(tuple(new), names[j]) >= names[j]:
                 expanded[tuple(new)] = names[j]
-                rest, rest_savings = candidates[p + 1:], savings
+                rest_savings = savings
+                if partners is not None:
+                    # The last store can only come from a partner group: just their
+                    # stores after j, still in savings order.
+                    rest = [candidates[q] for q in sorted(
+                        q for h in partners for q in positions.get(h, ()) if q > p)]
+                else:
+                    rest = candidates[p + 1:]
                 if room > 2:
                     # The rest will branch again: re-measure their savings against the
                     # prices `chosen` + j reach, so that two stores saving on the same
@@ -205,7 +213,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
                     # two plain sorts (the second is stable) beat one with a tuple key.
                     rest.sort()
                     rest.sort(key=rest_savings.__getitem__, reverse=True)
-                search(rest, rest_savings, new, chosen + [j], partners)
+                search(rest, rest_savings, new, chosen + [j])
 
     order = sorted(range(len(names)), key=lambda j: (-savings[j], names[j]))
     try:
