@@ -19,7 +19,7 @@ from app.market.basket import (
     rank_single_stores,
 )
 from app.market.plan import best_plan, make_plan
-from app.market.plan_pruning import cheaper, greedy_plan, price_guess
+from app.market.plan_pruning import cheaper, cheapest_first, greedy_plan, price_guess, resaved
 
 
 @pytest.fixture(autouse=True, params=["dominated stores dropped", "by size"])
@@ -376,6 +376,19 @@ def test_price_guess_bound_holds_for_every_store_set(instance, k):
         for combo in combinations(range(len(vectors)), size):
             cost = sum(min(col) for col in zip(*(vectors[j] for j in combo)))
             assert cost >= sum(u) - sum(savings[j] for j in combo)
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 20), min_size=4, max_size=4), min_size=1, max_size=12),
+       st.lists(st.integers(0, 20), min_size=4, max_size=4),
+       st.lists(st.integers(0, 20), min_size=4, max_size=4))
+def test_resaved_equals_savings_measured_afresh(vectors, prices, added):
+    # The search re-measures savings from the price-ordered prefixes only: it must agree
+    # with measuring every store below min(prices, added) from scratch.
+    def savings_below(u):
+        return [sum(max(0, a - b) for a, b in zip(u, v)) for v in vectors]
+    assert resaved(savings_below(prices), prices, added, vectors, cheapest_first(vectors)) \
+        == savings_below(cheaper(prices, added))
 
 
 # --- Chain-wide prices: dominated, equivalent and grouped stores ---------------------
