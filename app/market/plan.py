@@ -92,8 +92,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
     # Cost vectors in store id order; then, with many stores, only those no other store
     # dominates.
     names = sorted(matrix)
-    vectors = [[row[i].unit_price * basket[i] if i in row else penalty for i in items]
-               for row in map(matrix.__getitem__, names)]
+    vectors = cost_vectors(basket, matrix, names, items, penalty)
     if len(vectors) >= DROP_DOMINATED_FROM:
         kept = undominated(vectors)
         vectors, names = [vectors[j] for j in kept], [names[j] for j in kept]
@@ -226,6 +225,20 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
 
 class _OutOfWork(Exception):
     pass
+
+
+def cost_vectors(basket: Basket, matrix: Matrix, stores: list[str], items: list[str],
+                 penalty: int) -> list[list[int]]:
+    """Per store, its line total for each of `items` (`penalty` where it has none).
+    Filled from what each store sells (most sell only part of the basket)."""
+    position = {item: n for n, item in enumerate(items)}
+    vectors = []
+    for store in stores:
+        vector = [penalty] * len(items)
+        for item, offer in matrix[store].items():
+            vector[position[item]] = offer.unit_price * basket[item]
+        vectors.append(vector)
+    return vectors
 
 
 def make_plan(basket: Basket, matrix: Matrix, stores: Iterable[str], max_stores: int,
