@@ -128,28 +128,43 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         for j in members:
             group_of[j] = g
         envelopes.append([min(column) for column in zip(*(vectors[j] for j in members))])
+    # The envelopes' savings below u, kept up to date below the prices a search step
+    # reaches with `resaved` (as the stores' are).
+    envelope_orders = cheapest_first(envelopes)
+    envelope_savings = [sum([ui - e for ui, e in zip(guess, envelope) if e < ui])
+                        for envelope in envelopes]
 
     class Partners:
         """Which groups h could, with a store of group g, still complete `cur` into a plan
         better than the best (judged by their envelopes); worked out per g on first use.
-        `alone[g]`: what `cur` plus g's envelope costs (no store of g alone does better)."""
+        `alone(g)`: what `cur` plus g's envelope costs (no store of g alone does better)."""
 
-        def __init__(self, cur: list[int], size: int):
+        def __init__(self, cur: list[int], size: int, floor: int):
+            self.cur, self.size, self.known, self.lowered = cur, size, {}, {}
+            # The bound of step 2 for a pair of groups: u lowered by `cur` (costing
+            # `floor`) minus both envelopes' savings below that.
+            self.floor = floor
+            self.saves = resaved(envelope_savings, guess, cur, envelopes, envelope_orders)
+
+        def alone(self, g: int) -> int:
+            return self.lower(g)[1]
+
+        def lower(self, g: int) -> tuple[list[int], int]:
+            """`cur` lowered by g's envelope, and its cost."""
             nonlocal work
-            self.cur, self.size, self.known = cur, size, {}
-            self.lowered = [cheaper(cur, envelope) for envelope in envelopes]
-            self.alone = [sum(low) for low in self.lowered]
-            self.total = sum(cur)
-            work += len(envelopes)
+            if g not in self.lowered:
+                work += 1
+                low = cheaper(self.cur, envelopes[g])
+                self.lowered[g] = low, sum(low)
+            return self.lowered[g]
 
         def __getitem__(self, g: int) -> set[int]:
             nonlocal work
             if g not in self.known:
-                low, partners = self.lowered[g], set()
+                low, partners = self.lower(g)[0], set()
                 for h, envelope in enumerate(envelopes):
-                    # h saves at most what it saves on its own: a cheap first test.
-                    if (self.alone[g] - (self.total - self.alone[h]), self.size) > best[:2]:
-                        continue
+                    if (self.floor - self.saves[g] - self.saves[h], self.size) > best[:2]:
+                        continue              # a cheap test first: the bound
                     work += 1
                     if (sum(cheaper(low, envelope)), self.size) <= best[:2]:
                         partners.add(h)
@@ -165,7 +180,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
         room, size = max_stores - len(chosen), len(chosen) + 1
         prices = cheaper(cur, guess)      # u, lowered where `chosen` already sells cheaper
         floor = sum(prices)               # what `chosen` costs measured against u
-        viable = Partners(cur, size + 1) if room == 2 and grouped else None
+        viable = Partners(cur, size + 1, floor) if room == 2 and grouped else None
         if viable is not None:   # where each group's stores are in `candidates`
             positions: dict[int, list[int]] = {}
             for q, c in enumerate(candidates):
@@ -181,7 +196,7 @@ def best_plan(basket: Basket, matrix: Matrix, max_stores: int,
             most = savings[j] if room == 1 else sum(ordered[p:p + room])
             if (floor - most, size) > best[:2]:
                 return
-            if viable is not None and (viable.alone[group_of[j]], size) > best[:2] and \
+            if viable is not None and (viable.alone(group_of[j]), size) > best[:2] and \
                     not viable[group_of[j]]:
                 continue                      # j's chain can neither finish nor partner
             work += 1                         # one store set costed
