@@ -62,11 +62,14 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
                                        "store_ids": list(in_reach)}).all() if in_reach else []
     # Plain dicts and tuples from here: a few hundred rows, each read a few times.
+    # One pass over the rows: unpacking a database row costs more than building an Offer.
     store_slug = {store_id: store.slug for store_id, store in in_reach.items()}
-    offers = [basket.Offer(store_slug[store_id], item_slug[item_id], amount, regular)
-              for store_id, item_id, amount, regular, _ in rows]
-    promo_ends = {(store_slug[store_id], item_slug[item_id]): ends.isoformat()
-                  for store_id, item_id, _, regular, ends in rows if ends is not None}
+    offers, promo_ends = [], {}
+    for store_id, item_id, amount, regular, ends in rows:
+        offer = basket.Offer(store_slug[store_id], item_slug[item_id], amount, regular)
+        offers.append(offer)
+        if ends is not None:
+            promo_ends[offer.store, offer.item] = ends.isoformat()
     quantities = dict(lines)
     by_slug = {store.slug: store for store in in_reach.values()}
     answer = basket.cheapest_stores(quantities, offers, limit=limit, max_stores=max_stores,
