@@ -1,5 +1,9 @@
-"""The Blueprint every view uses: flask-smorest's, with a JSON body reader whose every
+"""The Blueprint every view uses: flask-smorest's, with an arguments parser whose every
 failure is a problem a client can act on, never a 500:
+
+- an unknown query parameter (``radius=1`` for ``radius_km=1``) → 422 naming it, as an
+  unknown field of a JSON body is (webargs would silently drop it, and the caller would
+  get an answer to a question they did not ask);
 
 - a body sent without ``Content-Type: application/json`` (none, or another) → 415
   ``unsupported-media-type`` (webargs would silently treat it as "no body" and answer a
@@ -56,7 +60,11 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
-class JsonBodyParser(FlaskParser):
+class ArgumentsParser(FlaskParser):
+    # webargs' default for query strings is EXCLUDE; None leaves it to each schema, and
+    # every schema here is a StrictSchema (RAISE).
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None}
+
     def _raw_load_json(self, req):
         data = req.get_data(cache=True)  # 413 from werkzeug if Content-Length is over
         if req.content_length is None and len(data) == req.max_content_length \
@@ -81,8 +89,8 @@ class JsonBodyParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the JSON body reader above."""
-    ARGUMENTS_PARSER = JsonBodyParser()
+    """flask-smorest's Blueprint with the arguments parser above."""
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     def arguments(self, schema, *args, **kwargs):
         """As flask-smorest's, but a schema class is instantiated once, here: webargs

@@ -49,6 +49,17 @@ def text(*, max: int, min: int = 0, **kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(min=min, max=max), NO_NUL], **kwargs)
 
 
+class JsonNumber(fields.Float):
+    """A number in a JSON body: 5 or 5.0, not "5" (fields.Float would take the string, as
+    it must in a query string, where everything is text). fields.Integer(strict=True) is
+    the same rule for integers."""
+
+    def _validated(self, value):
+        if isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE  # a misspelt field is an error, not silently ignored

@@ -150,6 +150,11 @@ def _location(api: StorePriceClient, args: argparse.Namespace,
               country: str | None) -> Location:
     """Where to look, from --near or --city (and --radius), else the whole country."""
     radius = parse_radius(args.radius)
+    if radius is not None and not (args.near or args.city):
+        # A distance needs a centre; the API refuses radius_km without near (422), and
+        # dropping it would answer for the whole country as if it had been heard.
+        raise ValueError("--radius needs a place to measure from: add --near LAT,LON or "
+                         "--city NAME.")
     if args.near:
         near = parse_near(args.near)
         if country:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .catalogue import Item
 from .deals import BasketAnswer, Choice, Line, Stop
 from .today import DealsToday
 
@@ -13,8 +14,7 @@ def distance(km: float | None) -> str:
 
 
 def basket_text(answer: BasketAnswer) -> str:
-    count = sum(quantity for _, quantity in answer.basket)
-    out = [f"Where to buy {count} item(s) {answer.location.within} today"
+    out = [f"Where to buy {_count(answer.basket)} {answer.location.within} today"
            + (f", prices in {answer.currency}" if answer.currency else "") + ":"]
     single = answer.single
     if single is None:
@@ -31,6 +31,14 @@ def basket_text(answer: BasketAnswer) -> str:
     if answer.unknown:
         out.append(f"Not in the catalogue: {', '.join(answer.unknown)}.")
     return "\n".join(out).rstrip()
+
+
+def _count(basket: list[tuple[Item, int]]) -> str:
+    """"1 item", "2 items (3 units)": the lines of the list, as the answer shows them, and
+    the units only when a quantity makes them differ."""
+    items, units = len(basket), sum(quantity for _, quantity in basket)
+    count = f"{items} item" + ("" if items == 1 else "s")
+    return count if units == items else f"{count} ({units} units)"
 
 
 def _plan(plan: Choice | None, single: Choice) -> list[str]:

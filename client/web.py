@@ -160,6 +160,10 @@ def pick_location(form: MultiDict, cities: list[Any]) -> tuple[Location, str | N
             error = str(problem)
     if cities:
         return city_location(cities[0], radius), error
+    if radius is not None and error is None:
+        # No city to measure from (the key sees no stores, or they could not be listed):
+        # say so rather than show the whole country as if the distance applied.
+        error = "A distance needs a city or coordinates to measure from."
     return Location("your area", None, None), error
 
 

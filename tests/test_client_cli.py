@@ -1,7 +1,10 @@
 """The grocery-deals CLI (``python -m client deals|whoami``) against a real API server: names,
-sizes, distances and the plan; --near and --city; every failure one line on stderr.
-The catalogue and its places are described in tests/test_client.py."""
+sizes, distances and the plan; --near and --city; every failure one line on stderr (and
+the page's sentence for the same bad radius). The catalogue and its places are described in
+tests/test_client.py."""
+import html
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -10,10 +13,13 @@ from test_client import (  # noqa: F401 (api_server and stub are fixtures)
     api_server,
     one_line,
     run_program,
+    sdk,
     stub,
 )
 
 from client.cli import main
+from client.today import DEALS_SHOWN
+from client.web import create_web_app
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ def test_plan_near_a_city_with_names_sizes_and_distances(api_server, cli):
                          "--city", "Boston", "milk:2", "bread", "caviar")
     assert code == 0 and err == ""
     # The city's centre is the middle of its two stores, 2.2 km from each.
-    assert "Where to buy 3 item(s) within 10 km of Boston today, prices in USD:" in out
+    assert "Where to buy 2 items (3 units) within 10 km of Boston today, prices in USD:" in out
     assert "Best single store: Us Cheapo 1 (Boston, 2.2 km), total 7.47" in out
     assert "  2 x Milk, 1 l     1.99 each (1.99/l)  = 3.98" in out
     assert "  1 x Bread, 800 g  3.49 each (4.36/kg)  = 3.49" in out
@@ -75,7 +81,7 @@ def test_whole_country_and_list_file(api_server, cli, tmp_path):
     code, out, _ = cli(api_server.key(), "deals", "--url", api_server.url,
                        "--country", "JP", "--list", str(shopping))
     assert code == 0
-    assert "Where to buy 4 item(s) in JP today, prices in JPY:" in out
+    assert "Where to buy 3 items (4 units) in JP today, prices in JPY:" in out
     assert "Best single store: Jp Cheapo 1 (Tokyo), total 1020" in out  # 180 + 2 x 420
     assert "Best two-store plan: none is cheaper; buy everything at Jp Cheapo 1." in out
     assert "Not sold in JP: Tshirt." in out
@@ -96,6 +102,22 @@ def test_json(api_server, cli):
         "per_unit": "3.74/kg", "line_total": "5.98", "on_sale": False, "regular_price": None,
         "promo_ends": None}]
     assert report["unknown"] == ["caviar"]
+
+
+def test_plan_header_counts_items_and_units(api_server, cli):
+    """Items are the list's lines; units appear only when a quantity makes them differ."""
+    key = api_server.key()
+    for items, header in [(["milk"], "1 item"), (["milk:2"], "1 item (2 units)"),
+                          (["milk", "bread"], "2 items")]:
+        code, out, _ = cli(key, "deals", "--url", api_server.url, "--country", "US", *items)
+        assert code == 0
+        assert out.splitlines()[0] == f"Where to buy {header} in US today, prices in USD:"
+
+
+def test_readme_states_the_deals_cap():
+    """The deals list is cut at DEALS_SHOWN while the API may have more: the docs say so."""
+    readme = (Path(__file__).resolve().parent.parent / "client" / "README.md").read_text()
+    assert f"at most {DEALS_SHOWN} deals" in " ".join(readme.split())
 
 
 def test_whoami(api_server, cli):
@@ -126,6 +148,36 @@ def test_failures_are_one_line(api_server, cli, key_options, argv, expected):
     code, out, err = cli(key, "deals", "--url", api_server.url, *argv)
     assert code in (1, 2) and out == ""
     assert one_line(err).startswith(expected)
+
+
+@pytest.mark.parametrize("argv", [["--radius", "5", "milk"], ["--radius", "5"],
+                                  ["--country", "US", "--radius", "5", "milk"]])
+def test_radius_without_a_place_is_refused(api_server, cli, argv):
+    """The API refuses radius_km without near (422); the client refuses it before asking,
+    rather than answer for the whole country as if the distance had been heard."""
+    key = api_server.key(countries=["US"])
+    code, out, err = cli(key, "deals", "--url", api_server.url, *argv)
+    assert (code, out) == (2, "")
+    assert one_line(err) == ("error: --radius needs a place to measure from: add --near "
+                             "LAT,LON or --city NAME.")
+    _, out, _ = cli(key, "whoami", "--url", api_server.url)
+    assert "Today:       0 used" in out  # refused here, not by a call to the API
+
+
+def test_the_page_says_a_distance_needs_a_place(api_server):
+    """The page measures a distance from the chosen city, else the first one; with no city
+    at all (this key sees no stores) it says so instead of ignoring the distance."""
+    sentence = "A distance needs a city or coordinates to measure from."
+    key = api_server.key(countries=["DE"])  # no stores in DE
+    web = create_web_app(lambda: sdk(api_server, key)).test_client()
+    page = web.get("/?city=&radius_km=5")
+    assert page.status_code == 200
+    assert sentence in html.unescape(page.get_data(as_text=True))
+    assert sentence not in html.unescape(web.get("/?city=").get_data(as_text=True))
+    us_key = api_server.key(countries=["US"])
+    us = create_web_app(lambda: sdk(api_server, us_key)).test_client()
+    text = html.unescape(us.get("/?radius_km=5").get_data(as_text=True))
+    assert "Today's deals within 5 km of Boston" in text and sentence not in text
 
 
 def test_quota_and_network_errors(api_server, cli):

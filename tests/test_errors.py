@@ -91,6 +91,7 @@ def test_body_over_the_size_limit_is_413(client, reader):
     ({"price": "2.00", "regular_price": "1.00"}, "regular_price"),
     ({"price": "1.00", "promo_ends": "2030-01-01"}, "promo_ends"),
     ({"price": "1.00", "promo_ends": "tomorrow", "regular_price": "2.00"}, "promo_ends"),
+    ({"price": "\u0661.\u0669\u0669"}, "price"),  # "١.٩٩": Decimal() would read it as 1.99
 ])
 def test_bad_prices_are_422_and_write_nothing(client, reader, body, field):
     problem = assert_problem(client.put("/v1/stores/us-cheapo-1/prices/milk", json=body,
@@ -206,3 +207,33 @@ def test_usage_report_from_after_to_is_422(client, make_key):
     assert "from" in assert_traced_problem(response, 422, "validation-error")["errors"]
     same_day = client.get("/v1/admin/usage?from=2026-02-01&to=2026-02-01", headers=admin)
     assert same_day.status_code == 200
+
+
+@pytest.mark.parametrize("url, field", [
+    ("/v1/items?per_page=5&pagesize=1", "pagesize"),
+    ("/v1/prices?item=milk&stor=us-cheapo-1", "stor"),
+    ("/v1/usage?form=2026-01-01", "form"),
+])
+def test_unknown_query_parameters_are_422_naming_them(client, reader, url, field):
+    """A misspelt parameter must not be dropped: the caller would get an answer to
+    another question (every store, not the one they named) and never know."""
+    body = assert_problem(client.get(url, headers=reader), 422, "validation-error")
+    assert body["errors"] == {field: ["Unknown field."]}
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/v1/stores", {"id": "us-new-1", "name": "New", "chain": "cheapo", "country": "US",
+                    "city": "Boston", "lat": "42.36", "lon": -71.06}, "lat"),
+    ("/v1/items", {"id": "new-item", "name": "New", "category": "dairy", "size": "1",
+                   "unit": "l"}, "size"),
+])
+def test_numbers_sent_as_strings_in_a_body_are_422_and_write_nothing(app, client, reader,
+                                                                      path, body, field):
+    table = path.rsplit("/", 1)[1]
+    before = row_count(app, table)
+    problem = assert_problem(client.post(path, json=body, headers=reader), 422)
+    assert problem["errors"] == {field: ["Not a valid number."]}
+    assert row_count(app, table) == before
+    # The same body with a number is taken: only the type was wrong.
+    fixed = {**body, field: float(body[field])}
+    assert client.post(path, json=fixed, headers=reader).status_code == 201

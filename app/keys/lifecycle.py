@@ -30,7 +30,7 @@ LISTS = {"scopes", "countries", "categories", "allowed_ips"}  # stored comma-sep
 
 def parse_duration(text: str) -> timedelta:
     """ "30d" -> 30 days; units s, m, h, d."""
-    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    match = re.fullmatch(r"([0-9]+)([smhd])", text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30d, 12h, 15m or 45s")
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})

@@ -9,11 +9,11 @@ from .lifecycle import status as key_status
 from .plans import effective_limits, micros_to_price, price_to_micros
 from .scope import SCOPES
 
-DURATION = validate.Regexp(r"^\d{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
+DURATION = validate.Regexp(r"^[0-9]{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
 # An expiry must lie in the future: at least one second from now.
-FUTURE_DURATION = validate.Regexp(r"^[1-9]\d{0,5}[smhd]$",
+FUTURE_DURATION = validate.Regexp(r"^[1-9][0-9]{0,5}[smhd]$",
                                   error="Use a duration above zero: 30d.")
-RATE = validate.Regexp(r"^\d{1,6}/(second|minute|hour|day)$",
+RATE = validate.Regexp(r"^[0-9]{1,6}/(second|minute|hour|day)$",
                        error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
 PLAN_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,19}$",
                           error="Lower-case letters, digits and '-', at most 20: pro.")
@@ -155,7 +155,7 @@ KeyListArgs = PageArgs
 
 # Stored as integer micro-dollars in a 32-bit column: at most 2147.483647, so four digits
 # before the point and the bound stated in the pattern (up to 1999.999999).
-PRICE = validate.Regexp(r"^(\d{1,3}|1\d{3})(\.\d{1,6})?$",
+PRICE = validate.Regexp(r"^([0-9]{1,3}|1[0-9]{3})(\.[0-9]{1,6})?$",
                         error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
 
 

@@ -3,8 +3,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..errors import Problem
-from ..schemas import StrictSchema
-from .schemas import NEAR_HELP, SLUG, NearArg, NearbyMixin, Point, country_field
+from ..schemas import JsonNumber, StrictSchema
+from .schemas import NEAR_HELP, RADIUS, SLUG, NearArg, NearbyMixin, NearPoint, country_field
 
 MAX_BASKET = 100
 # The GET form's `items` (ids and commas) may be this long: with commas sent as %2C
@@ -69,7 +69,8 @@ class CheapestQuery(NearbyMixin):
         validate.Length(min=1, max=MAX_BASKET), unique_items],
         metadata={"description": "1-100 distinct items: an id or {item, quantity (1-99)}; "
                                  "an item may appear once"})
-    near = fields.Nested(Point, metadata={"description": NEAR_HELP})
+    near = NearPoint(metadata={"description": NEAR_HELP})
+    radius_km = JsonNumber(validate=RADIUS, metadata=NearbyMixin.RADIUS_HELP)
     country = country_field(metadata={"description": "required unless the key allows "
                                                      "exactly one country"})
     limit = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=50),

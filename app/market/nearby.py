@@ -34,5 +34,13 @@ def stores_near(stmt, circle: geo.Circle, params: dict | None = None) -> list[tu
 
 def no_store_note(circle: geo.Circle) -> str:
     """What an answer says when its radius holds no store (an answer, not an error)."""
-    return (f"No store within {circle.radius_km:g} km of ({circle.lat:g}, {circle.lon:g}): "
+    lat, lon, radius = (_exactly(number) for number in circle)
+    return (f"No store within {radius} km of ({lat}, {lon}): "
             "try a larger radius_km (up to 100) or another point.")
+
+
+def _exactly(number: float) -> str:
+    """The number as given (repr round-trips a float), without a trailing ".0": rounded,
+    "4.08508 km" could hold a store at 4.085076 km that a radius of 4.0850755 does not."""
+    text = repr(float(number))
+    return text.removesuffix(".0")

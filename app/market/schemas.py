@@ -5,7 +5,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, text
+from ..schemas import JsonNumber, PageArgs, StrictSchema, UtcDateTime, page_schema, text
 from .geo import Circle
 
 
@@ -16,7 +16,10 @@ def country_field(**kwargs):
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$",
                        error="Use lowercase letters, digits and dashes (max 80).")
-MONEY = validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$", error="Use a decimal string such as \"1.99\".")
+# Digits are written [0-9], not \d: Python's \d also matches other scripts' digits ("١"),
+# which Decimal() and float() would then read, but the document's pattern does not allow.
+MONEY = validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+                        error="Use a decimal string such as \"1.99\".")
 
 
 def described(text):
@@ -30,17 +33,30 @@ LON = validate.Range(min=-180, max=180, error="Use a longitude from -180 to 180.
 RADIUS = validate.Range(min=0, min_inclusive=False, max=100,
                         error="Use a radius above 0 and at most 100 (km).")
 DEFAULT_RADIUS_KM = 10
-NEAR_SYNTAX = r"^\s*-?\d{1,3}(\.\d{1,17})?\s*,\s*-?\d{1,3}(\.\d{1,17})?\s*$"
+NEAR_SYNTAX = r"^\s*-?[0-9]{1,3}(\.[0-9]{1,17})?\s*,\s*-?[0-9]{1,3}(\.[0-9]{1,17})?\s*$"
 # The same with the ranges (-90..90, -180..180) written out, so that the document states
 # them in its pattern; NearArg answers which one is out of range.
-LAT_PATTERN = r"-?((0{0,2}\d|0?[1-8]\d)(\.\d{1,17})?|0?90(\.0{1,17})?)"
-LON_PATTERN = r"-?((0{0,2}\d|0?[1-9]\d|1[0-7]\d)(\.\d{1,17})?|180(\.0{1,17})?)"
+LAT_PATTERN = r"-?((0{0,2}[0-9]|0?[1-8][0-9])(\.[0-9]{1,17})?|0?90(\.0{1,17})?)"
+LON_PATTERN = r"-?((0{0,2}[0-9]|0?[1-9][0-9]|1[0-7][0-9])(\.[0-9]{1,17})?|180(\.0{1,17})?)"
 NEAR_PATTERN = rf"^\s*{LAT_PATTERN}\s*,\s*{LON_PATTERN}\s*$"
 
 
 class Point(StrictSchema):
-    lat = fields.Float(required=True, validate=LAT, metadata={"description": "degrees north"})
-    lon = fields.Float(required=True, validate=LON, metadata={"description": "degrees east"})
+    lat = JsonNumber(required=True, validate=LAT, metadata={"description": "degrees north"})
+    lon = JsonNumber(required=True, validate=LON, metadata={"description": "degrees east"})
+
+
+class NearPoint(fields.Nested):
+    """``near`` in a JSON body: a Point. Anything but an object is refused with the form
+    to use (fields.Nested says only "Invalid input type.", under a "_schema" key)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Point, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ma.ValidationError('Use an object: {"lat": 42.3601, "lon": -71.0589}.')
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class NearArg(fields.String):
@@ -79,8 +95,9 @@ def _range_errors(check, number) -> list[str]:
 class NearbyMixin(StrictSchema):
     """radius_km beside a ``near`` field (the subclass declares which form): both load
     as one ``near`` Circle, with the radius defaulting to 10 km."""
-    radius_km = fields.Float(validate=RADIUS, metadata={
-        "description": f"km around near (default {DEFAULT_RADIUS_KM}); only with near"})
+    RADIUS_HELP = {"description": f"km around near (default {DEFAULT_RADIUS_KM}); only with near"}
+    # A query string's radius is text; a JSON body's (CheapestQuery) is a JsonNumber.
+    radius_km = fields.Float(validate=RADIUS, metadata=RADIUS_HELP)
 
     @ma.validates_schema
     def radius_needs_a_centre(self, data, **_):
@@ -127,8 +144,8 @@ class ItemSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
     name = text(required=True, min=1, max=120)
     category = text(required=True, min=1, max=40)
-    size = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
-                                                               max=100000))
+    size = JsonNumber(required=True, validate=validate.Range(min=0, min_inclusive=False,
+                                                             max=100000))
     unit = fields.String(required=True, validate=validate.OneOf(["l", "kg", "pcs"]))
 
 
@@ -142,8 +159,8 @@ class StoreSchema(StrictSchema):
     city = text(required=True, min=1, max=80)
     # Required for new stores; null only for a store from before release 2 whose place
     # the upgrade did not know (migration 0002): such a store is never "near" anything.
-    lat = fields.Float(required=True, validate=LAT)
-    lon = fields.Float(required=True, validate=LON)
+    lat = JsonNumber(required=True, validate=LAT)
+    lon = JsonNumber(required=True, validate=LON)
     distance_km = fields.Float(dump_only=True, metadata={"description": "with near only"})
 
 

@@ -88,6 +88,15 @@ def test_an_empty_radius_is_an_answer_with_a_note(client, headers):
                             "(up to 100) or another point.")
 
 
+def test_the_note_repeats_the_point_and_radius_exactly(client, headers):
+    # Rounded to 6 digits (:g), this radius read "4.00001 km", which does hold us-posh-1.
+    radius = distance_km(*BOSTON, *EAST_4KM) - 1e-9
+    body = get(client, headers, f"/v1/stores?near=42.3601,-104.9903&radius_km={radius!r}")
+    assert body["note"].startswith(f"No store within {radius!r} km of (42.3601, -104.9903):")
+    assert get(client, headers, f"/v1/stores?near={NEAR_BOSTON}&radius_km={radius!r}"
+               )["total"] == 1  # only us-cheapo-1 itself: us-posh-1 is just outside
+
+
 def test_a_store_without_coordinates_is_never_near(client, headers):
     # fr-posh-1 has no place (NULL), so even 100 km around Paris holds nothing.
     body = get(client, headers, "/v1/stores?near=48.8566,2.3522&radius_km=100")
@@ -111,6 +120,10 @@ def test_a_store_without_coordinates_is_never_near(client, headers):
     ("near=1,2&radius_km=nan",
      {"radius_km": ["Special numeric values (nan or infinity) are not permitted."]}),
     ("radius_km=5", {"radius_km": ["A radius needs a centre: give near too."]}),
+    # Other scripts' digits: Python's \d and float() take "٤" as 4, the pattern does not.
+    ("near=%D9%A4,%D9%A0", {"near": ["Use near=LAT,LON in degrees, e.g. near=42.3601,-71.0589."]}),
+    # A misspelt parameter is an error, not a silently different question (10 km).
+    ("near=1,2&radius=1", {"radius": ["Unknown field."]}),
 ])
 @pytest.mark.parametrize("path", ["/v1/stores", "/v1/deals", "/v1/cheapest-stores"])
 def test_out_of_range_near_and_radius_are_422_naming_the_field(client, headers, path, query,
@@ -128,7 +141,11 @@ def test_out_of_range_near_and_radius_are_422_naming_the_field(client, headers, 
     ({"near": {"lat": 90.01, "lon": 0}}, {"near": {"lat": ["Use a latitude from -90 to 90."]}}),
     ({"near": {"lat": 0, "lon": 200}}, {"near": {"lon": ["Use a longitude from -180 to 180."]}}),
     ({"near": {"lat": 1}}, {"near": {"lon": ["Missing data for required field."]}}),
-    ({"near": "42.36,-71.05"}, {"near": {"_schema": ["Invalid input type."]}}),
+    ({"near": "42.36,-71.05"}, {"near": ['Use an object: {"lat": 42.3601, "lon": -71.0589}.']}),
+    ({"near": [42.36, -71.05]}, {"near": ['Use an object: {"lat": 42.3601, "lon": -71.0589}.']}),
+    # JSON numbers, not strings of them (a query string's are text; a body's are not).
+    ({"near": {"lat": "42.36", "lon": 0}}, {"near": {"lat": ["Not a valid number."]}}),
+    ({"near": {"lat": 1, "lon": 2}, "radius_km": "5"}, {"radius_km": ["Not a valid number."]}),
     ({"near": {"lat": 1, "lon": 2}, "radius_km": 0},
      {"radius_km": ["Use a radius above 0 and at most 100 (km)."]}),
     ({"near": {"lat": 1, "lon": 2}, "radius_km": 101},

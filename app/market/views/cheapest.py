@@ -54,8 +54,11 @@ def post_cheapest_stores(args):
 def get_cheapest_stores(args):
     """The same for curl: ?items=a,b,c&country=US&near=LAT,LON, quantities 1.
 
-    `items` holds at most 3,000 characters, so that the request line fits in what the
-    server accepts (gunicorn's 4,094 bytes); a longer one is answered 414 pointing to
-    the POST form.
+    The same answer as the POST form, for quantities of 1: with `near` (and `radius_km`,
+    default 10, at most 100) only stores within the radius, each with its `distance_km`,
+    and a `note` when none is that close. `items` holds at most 3,000 characters, so
+    that the request line fits in what the server accepts (gunicorn's 4,094 bytes); a
+    longer one is answered 414 pointing to the POST form. An unknown parameter (say
+    `radius=5`) is a 422 naming it, as an unknown field of the POST body is.
     """
     return answer(args)
