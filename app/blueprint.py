@@ -4,7 +4,6 @@ failure is a problem a client can act on, never a 500:
 - an unknown query parameter (``radius=1`` for ``radius_km=1``) → 422 naming it, as an
   unknown field of a JSON body is (webargs would silently drop it, and the caller would
   get an answer to a question they did not ask);
-
 - a body sent without ``Content-Type: application/json`` (none, or another) → 415
   ``unsupported-media-type`` (webargs would silently treat it as "no body" and answer a
   confusing 422);

@@ -54,10 +54,10 @@ class JsonNumber(fields.Float):
     it must in a query string, where everything is text). fields.Integer(strict=True) is
     the same rule for integers."""
 
-    def _validated(self, value):
+    def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StrictSchema(ma.Schema):

@@ -61,8 +61,8 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
         distance = {store.slug: rounded_km(km) for km, store in nearby}
     rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
                                        "store_ids": list(in_reach)}).all() if in_reach else []
-    # Plain dicts and tuples from here: a few hundred rows, each read a few times.
-    # One pass over the rows: unpacking a database row costs more than building an Offer.
+    # Plain dicts and tuples from here: a few hundred rows, each read a few times. One
+    # pass over the rows, since unpacking a database row costs more than building an Offer.
     store_slug = {store_id: store.slug for store_id, store in in_reach.items()}
     offers, promo_ends = [], {}
     for store_id, item_id, amount, regular, ends in rows:

@@ -95,7 +95,8 @@ def _range_errors(check, number) -> list[str]:
 class NearbyMixin(StrictSchema):
     """radius_km beside a ``near`` field (the subclass declares which form): both load
     as one ``near`` Circle, with the radius defaulting to 10 km."""
-    RADIUS_HELP = {"description": f"km around near (default {DEFAULT_RADIUS_KM}); only with near"}
+    RADIUS_HELP = {"description": f"km around near (default {DEFAULT_RADIUS_KM}); only with "
+                                  "near"}
     # A query string's radius is text; a JSON body's (CheapestQuery) is a JsonNumber.
     radius_km = fields.Float(validate=RADIUS, metadata=RADIUS_HELP)
 
