@@ -1,4 +1,4 @@
-"""The basket engine alone (app/market/basket.py and plan.py): no HTTP, no database.
+"""The basket engine alone (app/market/basket.py and plan*.py): no HTTP, no database.
 
 Synthetic offers shaped like the seed's (seed/prices.py): every store belongs to a chain
 with a price level, carries only part of the catalogue, and has some promotions. Uniform

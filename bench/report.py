@@ -114,7 +114,7 @@ def print_report(results: dict, found: list[Target]) -> None:
 
     print(f"the near basket ({http['near']}) answers stores {http['near_answer_stores']}")
     engine = results["engine"]
-    print(f"\nEngine (app/market/basket.py + plan.py, in-process): {engine['basket_items']} items, "
+    print(f"\nEngine (app/market/basket.py + plan*.py, in-process): {engine['basket_items']} items, "
           f"{engine['stores']:,} stores, max_stores {engine['max_stores']}:")
     for family in ("seed-like", "chain-wide"):
         runs = engine[family]

@@ -11,7 +11,7 @@ import grimp
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PURE = {"app.keys.format", "app.market.basket", "app.market.geo", "app.market.money",
-        "app.market.plan", "app.market.plan_pruning"}
+        "app.market.plan", "app.market.plan_pruning", "app.market.plan_search"}
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:

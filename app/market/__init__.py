@@ -4,7 +4,8 @@ prices), catalogue writes, and the cheapest-stores query with its pure engine.
     models.py           countries, categories, chains, items, stores, prices
     money.py            integer minor units <-> decimal strings (pure)
     basket.py           the cheapest-stores engine: single stores, per item (pure)
-    plan.py, plan_pruning.py   its best plan over several stores (pure)
+    plan.py             its best plan over several stores (pure), with
+      plan_pruning.py, plan_search.py   what skips store sets, and the search itself
     geo.py, nearby.py   distances (pure); stores near a point
     catalogue.py        reads, narrowed by the key's restrictions
     writes.py           price, item and store writes, all or nothing
