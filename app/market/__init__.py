@@ -10,7 +10,7 @@ prices), catalogue writes, and the cheapest-stores query with its pure engine.
     catalogue.py        reads, narrowed by the key's restrictions
     writes.py           price, item and store writes, all or nothing
     cheapest.py         the core query: database in, engine, answer out
-    schemas.py, cheapest_schemas.py   input and output
+    schemas.py, cheapest_schemas.py, near_schemas.py   input and output
     views/              the HTTP endpoints
     cli.py              flask seed
 

@@ -4,7 +4,8 @@ from marshmallow import fields, validate
 
 from ..errors import Problem
 from ..schemas import JsonNumber, StrictSchema
-from .schemas import NEAR_HELP, RADIUS, SLUG, NearArg, NearbyMixin, NearPoint, country_field
+from .near_schemas import NEAR_HELP, RADIUS, NearArg, NearbyMixin, NearPoint
+from .schemas import SLUG, country_field
 
 MAX_BASKET = 100
 # The GET form's `items` (ids and commas) may be this long: with commas sent as %2C
