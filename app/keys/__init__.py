@@ -34,7 +34,7 @@ def init_app(app, api, public=()):
     """Put every request through the key pipeline and add the key endpoints and CLI."""
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)
-    from .views import account, admin, plans
+    from .views import account, admin, plans, reports  # noqa: F401 (reports: on admin.blp)
     app.url_map.converters["key_id"] = admin.KeyIdConverter
     for module in (account, admin, plans):
         api.register_blueprint(module.blp)

@@ -1,20 +1,13 @@
-"""The key lifecycle and usage reports over HTTP (scope ``admin``). The CLI calls the
-same service functions (lifecycle.py, usage.py, anomalies.py)."""
-from datetime import timedelta
-
+"""The key lifecycle over HTTP (scope ``admin``), under /v1/admin; reports.py adds the
+usage reports and anomaly flags to the same blueprint. The CLI calls the same service
+functions (lifecycle.py)."""
 import marshmallow as ma
-from flask import Response
 from werkzeug.routing import BaseConverter
 
 from ...blueprint import Blueprint
-
-from ...clock import now
 from ...openapi import describe_path_parameter
-from ...schemas import StrictSchema, report_day
-from .. import anomalies as anomaly_service
 from .. import format as keyformat
 from .. import lifecycle as keys
-from .. import usage
 from ..openapi import keyed_operation
 from ..schemas import (
     KeyChanges,
@@ -164,86 +157,3 @@ def prune_keys(data):
     ago) and lists their ids.
     """
     return {"deleted": keys.prune_keys(data["unused_days"])}
-
-
-class ReportWindow(StrictSchema):
-    from_ = report_day("first day; default: 29 days before `to`; not after `to`",
-                       data_key="from")
-    to = report_day("last day, inclusive; default: today (UTC)")
-
-    @ma.validates_schema
-    def from_is_not_after_to(self, data, **_):
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ma.ValidationError("`from` is after `to`.", "from")
-
-
-class ReportArgs(ReportWindow):
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
-                              metadata={"description": "json, or csv (text/csv; a generated "
-                                                       "client reads it from usage.csv)"})
-
-
-def report_window(args):
-    end = args.get("to") or now().date()
-    return args.get("from_") or end - timedelta(days=29), end
-
-
-class ReportAnswer(ma.Schema):
-    start = ma.fields.Date(data_key="from")
-    end = ma.fields.Date(data_key="to")
-    data = ma.fields.List(ma.fields.Dict())
-    billing = ma.fields.List(ma.fields.Dict())
-
-
-@blp.route("/usage")
-@blp.arguments(ReportArgs, location="query")
-@blp.response(200, ReportAnswer)
-@blp.alt_response(200, description="OK (JSON, or CSV with format=csv)",
-                  content_type="text/csv", schema={"type": "string"})
-@keyed_operation(blp, 422)
-@requires("admin")
-def usage_report(args):
-    """Usage of all keys per day and endpoint, with a billing summary (or CSV).
-
-    Per key, UTC day and endpoint between `from` and `to` (inclusive; 30 days up to today
-    by default), plus the billing summary per key. `format=csv` answers the rows as
-    text/csv.
-    """
-    start, end = report_window(args)
-    rows = usage.daily_usage(start, end)
-    if args["format"] == "csv":
-        return Response(usage.as_csv(rows), mimetype="text/csv")
-    return {"start": start, "end": end, "data": rows,
-            "billing": usage.billing_summary(start, end)}
-
-
-@blp.route("/usage.csv")
-@blp.arguments(ReportWindow, location="query")
-@blp.response(200, {"type": "string"}, content_type="text/csv",
-              description="One row per key, UTC day and endpoint, with a header line")
-@keyed_operation(blp, 422)
-@requires("admin")
-def usage_report_csv(args):
-    """The usage rows of the report as CSV, for billing.
-
-    The same rows as GET /v1/admin/usage between `from` and `to`, as text/csv: one
-    operation, one media type, so a generated client reads it as text.
-    """
-    return Response(usage.as_csv(usage.daily_usage(*report_window(args))), mimetype="text/csv")
-
-
-class AnomalyAnswer(ma.Schema):
-    data = ma.fields.List(ma.fields.Dict())
-
-
-@blp.route("/anomalies")
-@blp.response(200, AnomalyAnswer)
-@keyed_operation(blp)
-@requires("admin")
-def anomalies():
-    """Keys behaving unusually this hour, each flag explained.
-
-    Per key, flags for traffic or error-rate spikes against the key's own baseline and
-    bursts of 403s, each with a sentence saying why.
-    """
-    return {"data": anomaly_service.anomalies()}
