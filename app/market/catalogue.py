@@ -3,13 +3,13 @@ outside them are refused (403), everything else is narrowed to what the key may 
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from ..errors import Problem
 from ..extensions import db, request_connection
 from ..keys.restrictions import Restrictions
 from .geo import Circle, rounded_km
-from .models import Chain, Country, Item, Price, Store
+from .models import Chain, Country, Item, Price, Store, price_on
 from .money import format_money
 from .nearby import no_store_note, stores_near
 
@@ -120,7 +120,9 @@ def price_rows():
             .join(Country, Store.country == Country.code))
 
 
-def list_prices(rules: Restrictions, page, per_page, item=None, store=None, country=None):
+def list_prices(rules: Restrictions, today, page, per_page, item=None, store=None,
+                country=None):
+    """Prices as they stand today (price_on: a promotion past its last day is over)."""
     # Collect every explicit filter first, so a 403 names all violations at once.
     countries = [country] if country else []
     categories = [get_item(item).category] if item else []
@@ -135,7 +137,7 @@ def list_prices(rules: Restrictions, page, per_page, item=None, store=None, coun
     if country:
         stmt = stmt.where(Store.country == country)
     result = page_of(listing(stmt, [Store.slug, Item.slug]), page, per_page)
-    return {**result, "data": [price_dict(row) for row in result["data"]]}
+    return {**result, "data": [price_dict(row, today) for row in result["data"]]}
 
 
 def list_deals(rules: Restrictions, today, page, per_page, country=None, category=None,
@@ -144,8 +146,10 @@ def list_deals(rules: Restrictions, today, page, per_page, country=None, categor
     with ``near``, only at stores within the radius, each deal with its distance_km."""
     rules.check(countries=[country] if country else [], categories=[category] if category else [])
     saving = (Price.regular_amount - Price.amount) * 1.0 / Price.regular_amount
-    stmt = narrow_prices(rules, price_rows().where(Price.regular_amount.is_not(None),
-                                                   Price.promo_ends >= today))
+    # On promotion today: a regular price, and an end not yet passed (or none given).
+    stmt = narrow_prices(rules, price_rows().where(
+        Price.regular_amount.is_not(None),
+        or_(Price.promo_ends.is_(None), Price.promo_ends >= today)))
     if country:
         stmt = stmt.where(Store.country == country)
     if category:
@@ -160,26 +164,25 @@ def list_deals(rules: Restrictions, today, page, per_page, country=None, categor
     result = page_of(listing(stmt, [saving.desc(), Store.slug, Item.slug]), page, per_page)
     data = []
     for row in result["data"]:
-        deal = deal_dict(row)
+        deal = deal_dict(row, today)
         if near is not None:
             deal["distance_km"] = rounded_km(distances[row.store_id])
         data.append(deal)
     return {**result, "data": data}
 
 
-def price_dict(row) -> dict:
+def price_dict(row, today) -> dict:
     digits = row.minor_digits
+    amount, regular, ends = price_on(today, row.amount, row.regular_amount, row.promo_ends)
     return {"store": row.store, "item": row.item,
-            "price": format_money(row.amount, digits),
-            "regular_price": (format_money(row.regular_amount, digits)
-                              if row.regular_amount is not None else None),
-            "promo_ends": row.promo_ends, "currency": row.currency,
-            "updated_at": row.updated_at}
+            "price": format_money(amount, digits),
+            "regular_price": format_money(regular, digits) if regular is not None else None,
+            "promo_ends": ends, "currency": row.currency, "updated_at": row.updated_at}
 
 
-def deal_dict(row) -> dict:
+def deal_dict(row, today) -> dict:
     saving = row.regular_amount - row.amount
-    return {**price_dict(row), "saving": format_money(saving, row.minor_digits),
+    return {**price_dict(row, today), "saving": format_money(saving, row.minor_digits),
             "saving_percent": round(100 * saving / row.regular_amount)}
 
 

@@ -2,12 +2,13 @@
 the optimisation itself is the pure engine in basket.py."""
 from sqlalchemy import bindparam, select
 
+from ..clock import now
 from ..errors import Problem
 from ..extensions import request_connection
 from ..keys.restrictions import Restrictions
 from . import basket
 from .geo import Circle, rounded_km
-from .models import Chain, Country, Item, Price, Store
+from .models import Chain, Country, Item, Price, Store, price_on
 from .money import format_money
 from .nearby import no_store_note, stores_near
 
@@ -64,8 +65,10 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     # Plain dicts and tuples from here: a few hundred rows, each read a few times. One
     # pass over the rows, since unpacking a database row costs more than building an Offer.
     store_slug = {store_id: store.slug for store_id, store in in_reach.items()}
-    offers, promo_ends = [], {}
+    offers, promo_ends, today = [], {}, now().date()
     for store_id, item_id, amount, regular, ends in rows:
+        if ends is not None and ends < today:  # the promotion is over: the regular price
+            amount, regular, ends = price_on(today, amount, regular, ends)
         offer = basket.Offer(store_slug[store_id], item_slug[item_id], amount, regular)
         offers.append(offer)
         if ends is not None:

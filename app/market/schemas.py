@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..clock import now
 from ..schemas import JsonNumber, PageArgs, StrictSchema, UtcDateTime, page_schema, text
 from .near_schemas import LAT, LON, NEAR_HELP, NearArg, NearbyMixin
 
@@ -122,12 +123,18 @@ class PriceInput(StrictSchema):
     regular_price = fields.String(allow_none=True, validate=MONEY, metadata={
         "description": f"on promotion, the usual price, above `price`: {AMOUNT}"})
     promo_ends = fields.Date(allow_none=True, metadata={
-        "description": "the promotion's last day; needs regular_price"})
+        "description": "the promotion's last day (today or later; none: until the next "
+                       "write); needs regular_price. After it, reads show regular_price "
+                       "as the price"})
 
     @ma.validates_schema
     def promotion_is_complete(self, data, **_):
         if data.get("promo_ends") and not data.get("regular_price"):
             raise ma.ValidationError("A promotion needs its regular_price.", "promo_ends")
+        if data.get("promo_ends") and data["promo_ends"] < now().date():
+            # Every read would take it as over already (models.price_on): say so now.
+            raise ma.ValidationError("promo_ends is in the past: that promotion is over.",
+                                     "promo_ends")
 
 
 class PriceBatchEntry(PriceInput):

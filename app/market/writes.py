@@ -53,7 +53,7 @@ def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict],
     db.session.commit()
     rows = db.session.execute(price_rows().where(Price.store_id == store.id,
                                                  Item.slug.in_(slugs)))
-    by_item = {row.item: price_dict(row) for row in rows}
+    by_item = {row.item: price_dict(row, now().date()) for row in rows}
     return created, [by_item[slug] for slug in slugs]
 
 

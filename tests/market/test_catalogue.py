@@ -1,8 +1,11 @@
 """Catalogue reads and writes, and the cheapest-stores query, on the small catalogue."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import row_count
+from sqlalchemy import text
+
+from app.extensions import db
 
 
 @pytest.fixture
@@ -98,6 +101,42 @@ def test_put_price_creates_then_replaces(app, client, headers):
                       headers=headers).json["price"] == "1200"
     assert client.put("/v1/stores/jp-cheapo-1/prices/novel", json={"price": "12.5"},
                       headers=headers).status_code == 422  # yen have no decimals
+
+
+def test_a_promotion_is_over_after_its_last_day(app, client, headers):
+    """From the day after promo_ends, every read takes the regular price as the price: the
+    basket, the price list and the deals, while the row keeps what was written."""
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    assert client.put("/v1/stores/us-cheapo-1/prices/milk", headers=headers, json={
+        "price": "1.00", "regular_price": "2.50", "promo_ends": tomorrow}).status_code == 200
+
+    def now_seen():
+        price = client.get("/v1/prices?store=us-cheapo-1&item=milk", headers=headers)
+        basket = client.post("/v1/cheapest-stores", headers=headers, json={
+            "items": ["milk"], "country": "US", "max_stores": 1}).json
+        line = next(s for s in basket["stores"] if s["store"]["id"] == "us-cheapo-1")
+        deals = client.get("/v1/deals?country=US", headers=headers).json["data"]
+        row = price.json["data"][0]
+        return ((row["price"], row["regular_price"], row["promo_ends"]),
+                (line["total"], line["lines"][0]["regular_price"], line["lines"][0]["promo_ends"]),
+                ("us-cheapo-1", "milk") in [(d["store"], d["item"]) for d in deals])
+
+    assert now_seen() == (("1.00", "2.50", tomorrow), ("1.00", "2.50", tomorrow), True)
+    app.config["CLOCK"] = lambda: datetime.utcnow() + timedelta(days=2)
+    assert now_seen() == (("2.50", None, None), ("2.50", None, None), False)
+    with app.app_context():
+        assert db.session.execute(text(
+            "SELECT amount, regular_amount FROM prices JOIN stores ON stores.id = store_id "
+            "JOIN items ON items.id = item_id WHERE stores.slug = 'us-cheapo-1' "
+            "AND items.slug = 'milk'")).one() == (100, 250)
+
+
+def test_a_promotion_without_an_end_is_a_deal_until_the_next_write(client, headers):
+    assert client.put("/v1/stores/us-cheapo-1/prices/bread", headers=headers, json={
+        "price": "1.00", "regular_price": "4.00"}).status_code in (200, 201)
+    deals = client.get("/v1/deals?country=US", headers=headers).json["data"]
+    assert [(d["store"], d["item"], d["promo_ends"]) for d in deals][0] == \
+        ("us-cheapo-1", "bread", None)  # 75 % off: the biggest saving
 
 
 def test_batch_is_all_or_nothing(app, client, headers):

@@ -62,7 +62,7 @@ def list_prices(args):
     Current prices, each with its store, item, currency and promotion. An unknown item or
     store is a 404.
     """
-    return catalogue.list_prices(current_restrictions(), **args)
+    return catalogue.list_prices(current_restrictions(), now().date(), **args)
 
 
 @blp.route("/deals")
