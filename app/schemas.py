@@ -39,9 +39,20 @@ def report_day(description: str, **kwargs) -> fields.Date:
         "pattern": DAY_PATTERN}, **kwargs)
 
 
+class Pattern(validate.Regexp):
+    """validate.Regexp against the whole value. Regexp uses re.match, where "$" also
+    matches before a final newline: "US\n" would pass "^[A-Z]{2}$", be stored, and then
+    match nothing. The document states the same pattern, which JSON Schema reads whole."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 # Free text may hold any character but NUL, which PostgreSQL text cannot store: refused
 # the same way on every backend, and stated in the document as a pattern.
-NO_NUL = validate.Regexp(r"^[^\u0000]*$", error="Text cannot contain a NUL character.")
+NO_NUL = Pattern(r"^[^\u0000]*$", error="Text cannot contain a NUL character.")
 
 
 def text(*, max: int, min: int = 0, **kwargs) -> fields.String:

@@ -238,3 +238,24 @@ def test_numbers_sent_as_strings_in_a_body_are_422_and_write_nothing(app, client
     # The same body with a number is taken: only the type was wrong.
     fixed = {**body, field: float(body[field])}
     assert client.post(path, json=fixed, headers=reader).status_code == 201
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("post", "/v1/items", {"id": "new-item\n", "name": "New", "category": "dairy", "size": 1,
+                           "unit": "l"}, "id"),
+    ("put", "/v1/stores/us-cheapo-1/prices/milk", {"price": "1.99\n"}, "price"),
+    ("post", "/v1/admin/keys", {"name": "x", "countries": ["US\n"]}, "countries"),
+    ("post", "/v1/admin/keys", {"name": "x", "rate_limit": "60/minute\n"}, "rate_limit"),
+    ("post", "/v1/cheapest-stores", {"items": ["milk\n"], "country": "US"}, "items"),
+])
+def test_a_trailing_newline_does_not_match_a_pattern(app, client, make_key, catalogue, method,
+                                                     path, body, field):
+    """re.match lets "$" match before a final newline: "US\\n" would pass ^[A-Z]{2}$, be
+    stored, and then match nothing. Patterns are matched whole, as the document reads them."""
+    headers = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
+    before = [row_count(app, table) for table in ("items", "api_keys")]
+    problem = assert_problem(getattr(client, method)(path, json=body, headers=headers), 422)
+    assert field in problem["errors"]
+    assert [row_count(app, table) for table in ("items", "api_keys")] == before
+    price = client.get("/v1/prices?store=us-cheapo-1&item=milk", headers=headers).json
+    assert price["data"][0]["price"] == "1.99"

@@ -3,19 +3,19 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, StrictSchema, UtcDateTime, page_schema, report_day, text
+from ..schemas import PageArgs, Pattern, StrictSchema, UtcDateTime, page_schema, report_day, text
 from .binding import parse_networks
 from .lifecycle import status as key_status
 from .plans import effective_limits, micros_to_price, price_to_micros
 from .scope import SCOPES
 
-DURATION = validate.Regexp(r"^[0-9]{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
+DURATION = Pattern(r"^[0-9]{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
 # An expiry must lie in the future: at least one second from now.
-FUTURE_DURATION = validate.Regexp(r"^[1-9][0-9]{0,5}[smhd]$",
+FUTURE_DURATION = Pattern(r"^[1-9][0-9]{0,5}[smhd]$",
                                   error="Use a duration above zero: 30d.")
-RATE = validate.Regexp(r"^[0-9]{1,6}/(second|minute|hour|day)$",
+RATE = Pattern(r"^[0-9]{1,6}/(second|minute|hour|day)$",
                        error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
-PLAN_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,19}$",
+PLAN_ID = Pattern(r"^[a-z][a-z0-9-]{0,19}$",
                           error="Lower-case letters, digits and '-', at most 20: pro.")
 
 
@@ -43,9 +43,9 @@ class KeyChanges(StrictSchema):
     plan = fields.String(validate=PLAN_ID, metadata={"description": "a plan's id"})
     scopes = CodeList(fields.String(validate=validate.OneOf(SCOPES)),
                       validate=validate.Length(min=1))
-    countries = CodeList(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+    countries = CodeList(fields.String(validate=Pattern(r"^[A-Z]{2}$")),
                          allow_none=True, validate=validate.Length(min=1))
-    categories = CodeList(fields.String(validate=validate.Regexp(r"^[a-z][a-z-]{0,39}$")),
+    categories = CodeList(fields.String(validate=Pattern(r"^[a-z][a-z-]{0,39}$")),
                           allow_none=True, validate=validate.Length(min=1))
     allowed_ips = CodeList(fields.String(validate=validate.Length(min=1, max=43)),
                            allow_none=True, validate=[validate.Length(min=1, max=40),
@@ -155,7 +155,7 @@ KeyListArgs = PageArgs
 
 # Stored as integer micro-dollars in a 32-bit column: at most 2147.483647, so four digits
 # before the point and the bound stated in the pattern (up to 1999.999999).
-PRICE = validate.Regexp(r"^([0-9]{1,3}|1[0-9]{3})(\.[0-9]{1,6})?$",
+PRICE = Pattern(r"^([0-9]{1,3}|1[0-9]{3})(\.[0-9]{1,6})?$",
                         error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
 
 
@@ -202,7 +202,7 @@ PlanPage = page_schema(BillingPlanSchema, "PlanPage")
 
 class AuditArgs(PageArgs):
     target = text(min=1, max=40, metadata={"description": "a key id or a plan id"})
-    action = fields.String(validate=validate.Regexp(r"^(key|plan)\.[a-z]{1,20}$"),
+    action = fields.String(validate=Pattern(r"^(key|plan)\.[a-z]{1,20}$"),
                            metadata={"description": "e.g. key.rotate, plan.update"})
     since = report_day("a UTC day: events from its midnight on")
 

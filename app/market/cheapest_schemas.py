@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..errors import Problem
-from ..schemas import JsonNumber, StrictSchema
+from ..schemas import JsonNumber, Pattern, StrictSchema
 from .near_schemas import NEAR_HELP, RADIUS, NearArg, NearbyMixin, NearPoint
 from .schemas import SLUG, country_field
 
@@ -36,7 +36,7 @@ class BasketEntry(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            if SLUG.regex.match(value):  # the common case, without a schema load per item
+            if SLUG.regex.fullmatch(value):  # the common case, without a schema load per item
                 return value, 1
             value = {"item": value}  # BasketLine then says what is wrong with it
         if not isinstance(value, dict):
@@ -85,7 +85,7 @@ class CheapestQuery(NearbyMixin):
 class CheapestQueryArgs(NearbyMixin):
     """GET form for curl: ?items=a,b,c&country=US&near=LAT,LON (quantities 1)."""
     items = fields.String(required=True, validate=[
-        validate.Length(min=1, max=MAX_GET_ITEMS), validate.Regexp(ITEM_LIST_PATTERN)],
+        validate.Length(min=1, max=MAX_GET_ITEMS), Pattern(ITEM_LIST_PATTERN)],
         metadata={"description": f"1-100 distinct item ids, comma-separated, no spaces, at "
                                  f"most {MAX_GET_ITEMS:,} characters (longer: use POST, or "
                                  "get a 414)"})

@@ -4,20 +4,20 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..clock import now
-from ..schemas import JsonNumber, PageArgs, StrictSchema, UtcDateTime, page_schema, text
+from ..schemas import JsonNumber, PageArgs, Pattern, StrictSchema, UtcDateTime, page_schema, text
 from .near_schemas import LAT, LON, NEAR_HELP, NearArg, NearbyMixin
 
 
 def country_field(**kwargs):
-    return fields.String(validate=validate.Regexp(
+    return fields.String(validate=Pattern(
         r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code such as US."), **kwargs)
 
 
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$",
+SLUG = Pattern(r"^[a-z0-9][a-z0-9-]{0,79}$",
                        error="Use lowercase letters, digits and dashes (max 80).")
 # Digits are written [0-9], not \d: Python's \d also matches other scripts' digits ("١"),
 # which Decimal() and float() would then read, but the document's pattern does not allow.
-MONEY = validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+MONEY = Pattern(r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
                         error="Use a decimal string such as \"1.99\".")
 
 
