@@ -3,7 +3,8 @@ failure is a problem a client can act on, never a 500:
 
 - an unknown query parameter (``radius=1`` for ``radius_km=1``) → 422 naming it, as an
   unknown field of a JSON body is (webargs would silently drop it, and the caller would
-  get an answer to a question they did not ask);
+  get an answer to a question they did not ask); so is any query parameter, or any
+  body, sent to an operation that reads none (``POST .../revoke?dry_run=1`` would revoke);
 - a body sent without ``Content-Type: application/json`` (none, or another) → 415
   ``unsupported-media-type`` (webargs would silently treat it as "no body" and answer a
   confusing 422);
@@ -20,7 +21,8 @@ import json
 
 import flask_smorest
 from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from flask import current_app, request
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import Problem
@@ -88,11 +90,37 @@ class ArgumentsParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the arguments parser above."""
+    """flask-smorest's Blueprint with the arguments parser above, refusing what a view
+    does not read."""
     ARGUMENTS_PARSER = ArgumentsParser()
 
-    def arguments(self, schema, *args, **kwargs):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(_nothing_unread)  # runs after the key check (app-level)
+
+    def arguments(self, schema, *args, location="json", **kwargs):
         """As flask-smorest's, but a schema class is instantiated once, here: webargs
-        would build a new instance (copying every field) on each request."""
-        return super().arguments(schema() if isinstance(schema, type) else schema,
-                                 *args, **kwargs)
+        would build a new instance (copying every field) on each request. The view
+        remembers which locations it reads (`reads`), for _nothing_unread."""
+        decorator = super().arguments(schema() if isinstance(schema, type) else schema,
+                                      *args, location=location, **kwargs)
+
+        def reading(view):
+            view = decorator(view)
+            view.reads = getattr(view, "reads", frozenset()) | {location}
+            return view
+        return reading
+
+
+def _nothing_unread():
+    """A query string or a body sent to an operation that reads none is refused the way
+    webargs refuses an unknown field (422 naming it): ignored, a `?dry_run=1` or a body
+    meant for another operation would look accepted while the operation went ahead."""
+    if request.method == "OPTIONS":
+        return
+    reads = getattr(current_app.view_functions.get(request.endpoint), "reads", frozenset())
+    if request.args and "query" not in reads:
+        abort(422, messages={"query": {name: ["Unknown field."] for name in request.args}})
+    if "json" not in reads and (request.content_length or request.content_length is None
+                                and "chunked" in request.headers.get("Transfer-Encoding", "")):
+        abort(422, messages={"json": {"json": ["This operation takes no body."]}})

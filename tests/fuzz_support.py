@@ -3,6 +3,7 @@ are steered onto real catalogue rows and disposable keys."""
 import copy
 import functools
 import zlib
+from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from dataclasses import dataclass
 from typing import Callable
@@ -148,7 +149,8 @@ USD_MAX = Decimal("21474836.47")  # the fuzz key sees US stores only: 2 minor di
 
 def _valid_price(entry) -> None:
     """A price (and regular price) in the store's currency (USD: 2 decimals, > 0, within
-    the 32-bit column); a regular price above the price; a promotion only with one."""
+    the 32-bit column); a regular price above the price; a promotion only with one, and
+    ending today or later."""
     if not isinstance(entry, dict):
         return
     for name in ("price", "regular_price"):
@@ -160,6 +162,9 @@ def _valid_price(entry) -> None:
             and Decimal(regular) <= Decimal(price):
         entry["regular_price"] = None
     if entry.get("promo_ends") is not None and entry.get("regular_price") is None:
+        entry["promo_ends"] = None
+    # promo_ends is today or later (a promotion in the past is over already): none instead.
+    if isinstance(entry.get("promo_ends"), str) and entry["promo_ends"] < date.today().isoformat():
         entry["promo_ends"] = None
 
 

@@ -259,3 +259,33 @@ def test_a_trailing_newline_does_not_match_a_pattern(app, client, make_key, cata
     assert [row_count(app, table) for table in ("items", "api_keys")] == before
     price = client.get("/v1/prices?store=us-cheapo-1&item=milk", headers=headers).json
     assert price["data"][0]["price"] == "1.99"
+
+
+def test_what_an_operation_does_not_read_is_refused_and_nothing_happens(app, client,
+                                                                        make_key, catalogue):
+    """A query parameter or a body sent to an operation that reads none is a 422 naming
+    it: ignored, `?dry_run=1` would look honoured while the write went ahead."""
+    writer = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
+    victim = make_key(name="victim")
+    price_url = "/v1/stores/us-cheapo-1/prices/milk"
+
+    problem = assert_problem(client.put(price_url + "?dry_run=1", json={"price": "9.99"},
+                                        headers=writer), 422, "validation-error")
+    assert problem["errors"] == {"dry_run": ["Unknown field."]}
+    problem = assert_problem(client.get("/v1/key?verbose=1", headers=writer), 422)
+    assert problem["errors"] == {"verbose": ["Unknown field."]}
+    problem = assert_problem(client.post("/v1/cheapest-stores?country=CA", headers=writer,
+                                         json={"items": ["milk"], "country": "US"}), 422)
+    assert problem["errors"] == {"country": ["Unknown field."]}
+    problem = assert_problem(client.delete(price_url, json={"force": True}, headers=writer), 422)
+    assert problem["errors"] == {"json": ["This operation takes no body."]}
+    revoke = f"/v1/admin/keys/{victim.split('_')[1]}/revoke"
+    assert_problem(client.post(revoke, data="x", content_type="text/plain", headers=writer), 422)
+
+    # Nothing happened: the price stands, the key still works.
+    assert client.get("/v1/prices?store=us-cheapo-1&item=milk",
+                      headers=writer).json["data"][0]["price"] == "1.99"
+    assert client.get("/v1/key", headers={"X-API-Key": victim}).status_code == 200
+    # And without the extras, each is served as usual.
+    assert client.delete(price_url, headers=writer).status_code == 204
+    assert client.post(revoke, headers=writer).status_code == 200
