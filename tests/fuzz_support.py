@@ -138,6 +138,9 @@ def keep_documented_rules(case) -> None:
             body["allowed_ips"] = [NETWORKS[zlib.crc32(repr(entry).encode("utf-8",
                                                                           "surrogatepass"))
                                             % len(NETWORKS)] for entry in body["allowed_ips"]]
+        if isinstance(body.get("prices"), list):  # a price batch: each item once
+            body["prices"] = list({entry.get("item") if isinstance(entry, dict) else repr(entry):
+                                   entry for entry in body["prices"]}.values())
         prices = body.get("prices") if isinstance(body.get("prices"), list) else [body]
         for entry in prices:
             _valid_price(entry)

@@ -21,7 +21,8 @@ def parse_money(text: str, minor_digits: int) -> int:
         raise ValueError(f"{text!r} is not a decimal amount") from None
     if not amount.is_finite():
         raise ValueError(f"{text!r} is not a decimal amount")
-    minor = amount.scaleb(minor_digits)
-    if minor != minor.to_integral_value():
+    # Decimals as written, not as valued: "1.990" for dollars or "120.0" for yen says
+    # more than the currency can, so it is refused like "1.999".
+    if -amount.as_tuple().exponent > minor_digits:
         raise ValueError(f"{text!r} has more than {minor_digits} decimal places")
-    return int(minor)
+    return int(amount.scaleb(minor_digits))

@@ -1,5 +1,7 @@
 """Catalogue input and output: listings, item/store/price rows and price writes. "near"
 (a point plus a radius), wherever stores are looked up, is near_schemas.py's."""
+from collections import Counter
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -17,7 +19,7 @@ SLUG = Pattern(r"^[a-z0-9][a-z0-9-]{0,79}$",
                        error="Use lowercase letters, digits and dashes (max 80).")
 # Digits are written [0-9], not \d: Python's \d also matches other scripts' digits ("١"),
 # which Decimal() and float() would then read, but the document's pattern does not allow.
-MONEY = Pattern(r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+MONEY = Pattern(r"^[0-9]{1,10}(\.[0-9]{1,4})?$",  # 10 digits: 2,147,483,647 yen
                         error="Use a decimal string such as \"1.99\".")
 
 
@@ -141,6 +143,14 @@ class PriceBatchEntry(PriceInput):
     item = fields.String(required=True, validate=SLUG)
 
 
+def distinct_items(entries):
+    repeated = sorted(item for item, times in Counter(e["item"] for e in entries).items()
+                      if times > 1)
+    if repeated:  # which entry should win? The caller knows; we do not guess.
+        raise ma.ValidationError(f"Each item may appear once in a batch; repeated: "
+                                 f"{', '.join(repeated)}.")
+
+
 class PriceBatch(StrictSchema):
     prices = fields.List(fields.Nested(PriceBatchEntry), required=True,
-                         validate=validate.Length(min=1, max=1000))
+                         validate=[validate.Length(min=1, max=1000), distinct_items])

@@ -139,6 +139,25 @@ def test_a_promotion_without_an_end_is_a_deal_until_the_next_write(client, heade
         ("us-cheapo-1", "bread", None)  # 75 % off: the biggest saving
 
 
+def test_a_batch_names_each_item_once(app, client, headers):
+    """Two entries for one item: which should win is the caller's to say, not ours."""
+    response = client.post("/v1/stores/us-cheapo-1/prices", headers=headers, json={"prices": [
+        {"item": "milk", "price": "1.20"}, {"item": "bread", "price": "3.00"},
+        {"item": "milk", "price": "1.30"}]})
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "prices": ["Each item may appear once in a batch; repeated: milk."]}
+    prices = client.get("/v1/prices?store=us-cheapo-1", headers=headers).json["data"]
+    assert {p["item"]: p["price"] for p in prices}["milk"] == "1.99"  # nothing written
+
+
+def test_yen_prices_reach_the_column_limit(client, headers):
+    url = "/v1/stores/jp-cheapo-1/prices/novel"
+    assert client.put(url, json={"price": "2147483647"}, headers=headers).json["price"] == \
+        "2147483647"
+    assert client.put(url, json={"price": "2147483648"}, headers=headers).status_code == 422
+
+
 def test_batch_is_all_or_nothing(app, client, headers):
     before = row_count(app, "prices")
     bad = client.post("/v1/stores/us-cheapo-2/prices", headers=headers, json={"prices": [
