@@ -71,15 +71,34 @@ class JsonNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class _AsWritten:
+    """Numbers in a query string as the document writes them: ASCII, an optional "-", no
+    spaces. int() and float() alone would also read "٢", "+5", " 5" and "1_000"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not (value.isascii() and value == value.strip()
+                                           and "_" not in value and value[:1] != "+"):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryInteger(_AsWritten, fields.Integer):
+    """An integer in a query string."""
+
+
+class QueryNumber(_AsWritten, fields.Float):
+    """A number in a query string."""
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE  # a misspelt field is an error, not silently ignored
 
 
 class PageArgs(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000),
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000),
                           metadata={"description": "page number, from 1"})
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100),
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=100),
                               metadata={"description": "rows per page (1-100)"})
 
 

@@ -290,3 +290,15 @@ def test_what_an_operation_does_not_read_is_refused_and_nothing_happens(app, cli
     # And without the extras, each is served as usual.
     assert client.delete(price_url, headers=writer).status_code == 204
     assert client.post(revoke, headers=writer).status_code == 200
+
+
+@pytest.mark.parametrize("url, field", [
+    ("/v1/items?page=%D9%A2", "page"),          # "٢": int() reads it as 2
+    ("/v1/items?per_page=%EF%BC%95", "per_page"),  # a full-width "５"
+    ("/v1/items?per_page=+5", "per_page"), ("/v1/items?per_page=%205", "per_page"),
+    ("/v1/items?per_page=1_0", "per_page"),
+    ("/v1/cheapest-stores?items=milk&country=US&limit=%D9%A1", "limit"),
+])
+def test_query_numbers_are_ascii_as_the_document_writes_them(client, reader, url, field):
+    body = assert_problem(client.get(url, headers=reader), 422, "validation-error")
+    assert list(body["errors"]) == [field]

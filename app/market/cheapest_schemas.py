@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..errors import Problem
-from ..schemas import JsonNumber, Pattern, StrictSchema
+from ..schemas import JsonNumber, Pattern, QueryInteger, StrictSchema
 from .near_schemas import NEAR_HELP, RADIUS, NearArg, NearbyMixin, NearPoint
 from .schemas import SLUG, country_field
 
@@ -92,9 +92,9 @@ class CheapestQueryArgs(NearbyMixin):
     country = country_field(metadata={"description": "required unless the key allows "
                                                      "exactly one country"})
     near = NearArg(metadata={"description": NEAR_HELP})
-    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50),
+    limit = QueryInteger(load_default=5, validate=validate.Range(min=1, max=50),
                            metadata={"description": "single stores to rank (1-50)"})
-    max_stores = fields.Integer(load_default=2, validate=validate.Range(min=1, max=3),
+    max_stores = QueryInteger(load_default=2, validate=validate.Range(min=1, max=3),
                                 metadata={"description": "stores the plan may combine (1-3)"})
 
     @ma.pre_load

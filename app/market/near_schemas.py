@@ -6,7 +6,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import JsonNumber, StrictSchema
+from ..schemas import JsonNumber, QueryNumber, StrictSchema
 from .geo import Circle
 
 LAT = validate.Range(min=-90, max=90, error="Use a latitude from -90 to 90.")
@@ -79,8 +79,8 @@ class NearbyMixin(StrictSchema):
     as one ``near`` Circle, with the radius defaulting to 10 km."""
     RADIUS_HELP = {"description": f"km around near (default {DEFAULT_RADIUS_KM}); only with "
                                   "near"}
-    # A query string's radius is text; a JSON body's (CheapestQuery) is a JsonNumber.
-    radius_km = fields.Float(validate=RADIUS, metadata=RADIUS_HELP)
+    # The query strings' radius; a JSON body's (CheapestQuery) is a JsonNumber.
+    radius_km = QueryNumber(validate=RADIUS, metadata=RADIUS_HELP)
 
     @ma.validates_schema
     def radius_needs_a_centre(self, data, **_):

@@ -124,6 +124,7 @@ def test_a_store_without_coordinates_is_never_near(client, headers):
     ("near=%D9%A4,%D9%A0", {"near": ["Use near=LAT,LON in degrees, e.g. near=42.3601,-71.0589."]}),
     # A misspelt parameter is an error, not a silently different question (10 km).
     ("near=1,2&radius=1", {"radius": ["Unknown field."]}),
+    ("near=1,2&radius_km=%D9%A5", {"radius_km": ["Not a valid number."]}),  # "٥"
 ])
 @pytest.mark.parametrize("path", ["/v1/stores", "/v1/deals", "/v1/cheapest-stores"])
 def test_out_of_range_near_and_radius_are_422_naming_the_field(client, headers, path, query,
