@@ -28,8 +28,8 @@ def described(text):
 
 
 class ItemQuery(PageArgs):
-    q = text(max=100,
-                      **described("words of the item's name (case-insensitive)"))
+    q = text(max=100, **described("text found in the item's name or id, as typed "
+                                  "(case-insensitive): milk, oat-drink"))
     category = text(max=40,
                              **described("category id; outside the key's categories: 403"))
 
