@@ -7,7 +7,9 @@ Each demo key gets a daily pattern that tells a story in the review:
 - ``grocery-app`` (plan starter) uses a steady 30-70 % of its limit: no suggestion.
 Today is left untouched, so today's quotas are whole (the walkthrough counts on it).
 The rows go where the request path would have put them: ``daily_quota`` (admitted calls)
-and ``usage`` (calls, admitted, units, status classes), one usage row per day at 12:00 UTC."""
+and ``usage`` (calls, admitted, units, status classes), one usage row per day at 12:00 UTC;
+each key's ``last_used_at`` is its last recorded call, as metering would have left it (so
+``keys prune`` sees the keys the report shows as busy as used)."""
 import random
 from datetime import datetime, time, timedelta
 
@@ -50,10 +52,12 @@ def write_history(session, issued, days: int, seed: int = 42) -> int:
                 continue
             if admitted:
                 session.add(DailyQuota(key_id=key.id, day=day, used=admitted))
-            session.add(Usage(key_id=key.id, hour=datetime.combine(day, time(12)),
+            hour = datetime.combine(day, time(12))
+            session.add(Usage(key_id=key.id, hour=hour,
                               endpoint=ENDPOINT, calls=admitted + refused, admitted=admitted,
                               units=admitted,
                               status_2xx=admitted, status_4xx=refused, status_429=refused))
+            key.last_used_at = hour  # days ascend: ends at the last day with a call
             rows += 1
     session.commit()
     return rows

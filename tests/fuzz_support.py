@@ -3,7 +3,7 @@ are steered onto real catalogue rows and disposable keys."""
 import copy
 import functools
 import zlib
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import ROUND_DOWN, Decimal
 from dataclasses import dataclass
 from typing import Callable
@@ -115,6 +115,10 @@ def keep_documented_rules(case) -> None:
     if isinstance(query.get("from"), str) and isinstance(query.get("to"), str) \
             and query["from"] > query["to"]:
         query["from"], query["to"] = query["to"], query["from"]
+    # ... nor after the default `to`, today (UTC).
+    if isinstance(query.get("from"), str) and "to" not in query \
+            and query["from"] > datetime.now(timezone.utc).date().isoformat():
+        query["to"] = query["from"]
     # near-me: radius_km only with a centre (near).
     if "radius_km" in query and "near" not in query:
         query["near"] = "42.3601,-71.0589"
@@ -124,6 +128,9 @@ def keep_documented_rules(case) -> None:
     if isinstance(query.get("items"), str):
         query["items"] = ",".join(dict.fromkeys(query["items"].split(",")))
     if isinstance(body, dict):
+        # Keys: not_before comes before the expiry (the stored one too): no expiry then.
+        if isinstance(body.get("not_before"), str):
+            body["expires_in"] = None
         if isinstance(body.get("plan"), str) and body["plan"] not in REAL["plan"]:
             body["plan"] = _pick(body["plan"], REAL["plan"], always=True)  # a plan that exists
         if isinstance(body.get("items"), list):  # POST /v1/cheapest-stores: distinct items
@@ -167,7 +174,8 @@ def _valid_price(entry) -> None:
     if entry.get("promo_ends") is not None and entry.get("regular_price") is None:
         entry["promo_ends"] = None
     # promo_ends is today or later (a promotion in the past is over already): none instead.
-    if isinstance(entry.get("promo_ends"), str) and entry["promo_ends"] < date.today().isoformat():
+    if isinstance(entry.get("promo_ends"), str) \
+            and entry["promo_ends"] < date.today().isoformat():
         entry["promo_ends"] = None
 
 

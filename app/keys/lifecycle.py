@@ -4,8 +4,10 @@ both behave the same. Each function commits its own unit of work, together with 
 audit event (audit.py): the change and its record land together or not at all.
 
 Two edges are refused with 409: a second rotation while the first one's grace period runs
-(unless forced, which ends that grace now), and revoking or deleting the last active
-admin key (nobody could manage keys over the API any more)."""
+(unless forced, which ends that grace now), and revoking, deleting or updating the last
+active admin key so that none is left (nobody could manage keys over the API any more).
+A key that could never be valid (``not_before`` at or after its expiry) is refused with
+422, on create and on update."""
 import re
 from datetime import timedelta
 
@@ -95,6 +97,15 @@ def _apply(key: ApiKey, changes: dict) -> None:
     if "expires_in" in changes:
         ttl = changes["expires_in"]
         key.expires_at = now() + parse_duration(ttl) if ttl else None
+    # Valid from not_before until expires_at: an empty window is a mistake. Checked only
+    # when one of them changes, so a key stored so before this check can still be edited.
+    timing = {"not_before", "expires_in"} & set(changes)
+    if timing and key.not_before is not None and key.expires_at is not None \
+            and key.not_before >= key.expires_at:
+        field = "not_before" if "not_before" in timing else "expires_in"
+        message = (f"not_before ({audit.wire(key.not_before)}) is not before the expiry "
+                   f"({audit.wire(key.expires_at)}): the key would never be valid.")
+        raise Problem(422, "validation-error", message, errors={field: [message]})
 
 
 def list_keys(page: int = 1, per_page: int = 100) -> dict:
@@ -117,9 +128,20 @@ def get_key(key_id: str, for_update: bool = False) -> ApiKey:
 
 
 def update_key(key_id: str, changes: dict) -> ApiKey:
-    key = get_key(key_id)
+    """Refused (409) if afterwards no active admin key would remain: scopes without admin
+    or a not_before in the future (pending) make the last one stop counting. (An expiry
+    cannot yet: expires_in is at least a second away.)"""
+    admins = _active_admin_ids()  # locked first, in id order (see there)
+    key = get_key(key_id, for_update=True)
     before = snapshot(key)
-    _apply(key, changes)
+    try:
+        _apply(key, changes)
+        if not _is_active_admin(key):
+            _keep_an_admin(admins, removing={key.id},
+                           change="after this change it is no longer one, and")
+    except Problem:
+        db.session.rollback()  # the refused change must not be flushed by a later query
+        raise
     if changed := audit.diff(before, snapshot(key)):  # nothing changed: nothing to record
         audit.record("key.update", key.id, changed)
     db.session.commit()
@@ -218,10 +240,11 @@ def _active_admin_ids() -> set[str]:
     return {key.id for key in candidates if _is_active_admin(key)}
 
 
-def _keep_an_admin(admins: set[str], removing: set[str]) -> None:
+def _keep_an_admin(admins: set[str], removing: set[str],
+                   change: str = "without it") -> None:
     if admins & removing and not admins - removing:
         raise Problem(409, "last-admin-key",
-                      "This is the last active admin key: without it nobody could manage "
+                      f"This is the last active admin key: {change} nobody could manage "
                       "keys over the API. Create another admin key first.",
                       key_id=next(iter(admins & removing)))
 

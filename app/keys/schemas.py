@@ -1,9 +1,25 @@
-"""Key lifecycle input/output, shared by the admin API and the CLI."""
+"""Key lifecycle input/output, shared by the admin API and the CLI.
+
+JSON bodies are typed: a list is a JSON array (``CodeList``), a flag is true or false
+(``JsonBoolean``); the CLI turns its text options into those before loading."""
+import re
+from datetime import timedelta
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..schemas import PageArgs, Pattern, StrictSchema, UtcDateTime, page_schema, report_day, text
+from ..clock import now
+from ..schemas import (
+    DAY_PATTERN,
+    FIRST_DAY,
+    LAST_DAY,
+    PageArgs,
+    Pattern,
+    StrictSchema,
+    UtcDateTime,
+    page_schema,
+    text,
+)
 from .binding import parse_networks
 from .lifecycle import status as key_status
 from .plans import effective_limits, micros_to_price, price_to_micros
@@ -12,11 +28,12 @@ from .scope import SCOPES
 DURATION = Pattern(r"^[0-9]{1,6}[smhd]$", error="Use a number with s, m, h or d: 30d.")
 # An expiry must lie in the future: at least one second from now.
 FUTURE_DURATION = Pattern(r"^[1-9][0-9]{0,5}[smhd]$",
-                                  error="Use a duration above zero: 30d.")
-RATE = Pattern(r"^[0-9]{1,6}/(second|minute|hour|day)$",
-                       error="Use N/second, N/minute, N/hour or N/day: 60/minute.")
+                          error="Use a duration above zero: 30d.")
+# At least one call per window: "0/minute" would refuse every call with a 429.
+RATE = Pattern(r"^[1-9][0-9]{0,5}/(second|minute|hour|day)$",
+               error="Use N/second, N/minute, N/hour or N/day with N from 1: 60/minute.")
 PLAN_ID = Pattern(r"^[a-z][a-z0-9-]{0,19}$",
-                          error="Lower-case letters, digits and '-', at most 20: pro.")
+                  error="Lower-case letters, digits and '-', at most 20: pro.")
 
 
 def valid_networks(values):
@@ -28,12 +45,42 @@ def valid_networks(values):
 
 
 class CodeList(fields.List):
-    """A list given as JSON array or as a comma-separated string ("US,CA")."""
+    """A list of codes: a JSON array, never a string ("admin" or "US,CA" in a body is a
+    mistake, not a list). The CLI takes the same list as one comma-separated option and
+    splits it with ``from_text`` before loading."""
+
+    @staticmethod
+    def from_text(value: str) -> list[str]:
+        # Empty parts are kept, so "US,,CA" is refused (by the item's pattern), not guessed.
+        return [part.strip() for part in value.split(",")]
+
+
+class JsonBoolean(fields.Boolean):
+    """true or false, nothing else: fields.Boolean also takes "yes", "true", 1 and 1.0
+    (even with truthy={True}, since 1 == True), which in a body is a mistake."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class IsoDay(fields.Date):
+    """A day written YYYY-MM-DD, as the document's pattern says: fields.Date (Python's
+    date.fromisoformat) also takes 20261201 and week dates like 2026-W48-2."""
+    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or self.FORM.fullmatch(value) is None:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def report_day(description: str, **kwargs) -> IsoDay:
+    """app.schemas.report_day, in the written form only (see IsoDay)."""
+    return IsoDay(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
+        "description": f"{description} (ISO date, 1970-01-01 to 9998-12-31)",
+        "pattern": DAY_PATTERN}, **kwargs)
 
 
 class KeyChanges(StrictSchema):
@@ -60,7 +107,9 @@ class KeyChanges(StrictSchema):
     expires_in = fields.String(allow_none=True, validate=FUTURE_DURATION,
                                metadata={"description": "from now, e.g. 30d (above zero); "
                                                         "null = never"})
-    not_before = UtcDateTime(allow_none=True)
+    not_before = UtcDateTime(allow_none=True, metadata={
+        "description": "not valid before this moment; it must come before the key's "
+                       "expiry (a key valid at no moment is refused)"})
 
 
 class KeyCreate(KeyChanges):
@@ -69,7 +118,7 @@ class KeyCreate(KeyChanges):
 
 class RotateArgs(StrictSchema):
     grace = fields.String(validate=DURATION, metadata={"description": "e.g. 24h (default)"})
-    force = fields.Boolean(load_default=False, metadata={
+    force = JsonBoolean(load_default=False, metadata={
         "description": "rotate even while the previous secret is in its grace period, "
                        "which ends that grace now"})
 
@@ -156,7 +205,7 @@ KeyListArgs = PageArgs
 # Stored as integer micro-dollars in a 32-bit column: at most 2147.483647, so four digits
 # before the point and the bound stated in the pattern (up to 1999.999999).
 PRICE = Pattern(r"^([0-9]{1,3}|1[0-9]{3})(\.[0-9]{1,6})?$",
-                        error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
+                error="A decimal USD amount below 2000 with at most 6 decimals: 0.50.")
 
 
 class PlanChanges(StrictSchema):
@@ -196,6 +245,28 @@ class BillingPlanSchema(ma.Schema):
 
 
 PlanPage = page_schema(BillingPlanSchema, "PlanPage")
+
+
+# --- usage reports -------------------------------------------------------------------
+
+class ReportWindow(StrictSchema):
+    """The days of a usage report (API and CLI); ``report_window`` fills the defaults."""
+    from_ = report_day("first day; default: 29 days before `to`; not after `to`",
+                       data_key="from")
+    to = report_day("last day, inclusive; default: today (UTC)")
+
+    @ma.validates_schema
+    def from_is_not_after_to(self, data, **_):
+        # Also against the default `to` (today): from=9998-12-31 alone is an empty window.
+        end = data.get("to") or now().date()
+        if data.get("from_") and data["from_"] > end:
+            raise ma.ValidationError(f"`from` is after `to` ({end}).", "from")
+
+
+def report_window(args: dict):
+    """(first day, last day) of a loaded ReportWindow, with the defaults."""
+    end = args.get("to") or now().date()
+    return args.get("from_") or end - timedelta(days=29), end
 
 
 # --- the audit trail -------------------------------------------------------------------

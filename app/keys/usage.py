@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
-from .models import ApiKey, Plan, Usage
+from .models import ApiKey, AuditEvent, Plan, Usage
 from .plans import revenue
 
 
@@ -34,24 +34,46 @@ def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]
 
 
 def billing_summary(start: date, end: date) -> list[dict]:
-    """Per key: plan, calls, admitted, incomplete, units and the amount due at the plan's unit price (read from
-    the plans table; a deleted key's usage is listed, priced at nothing)."""
+    """Per key: plan, calls, admitted, incomplete, units and the amount due at the plan's
+    unit price (read from the plans table). A deleted key's usage is billed too: its plan,
+    name and owner come from the audit event that deleted it (``deleted``: true); only a
+    key deleted before the audit trail existed (release 1) is under plan "deleted", at 0."""
     totals = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for row in daily_usage(start, end):
         for counter in COUNTERS:
             totals[row["key_id"]][counter] += row[counter]
-    keys = {k.id: k for k in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(totals)))}
+    keys = {k.id: {"name": k.name, "owner": k.owner, "plan": k.plan, "deleted": False}
+            for k in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(totals)))}
+    keys.update(_deleted_keys(set(totals) - set(keys)))
     prices = dict(db.session.execute(select(Plan.id, Plan.price_per_1000_units_micros)).all())
     summary = []
     for key_id, counts in sorted(totals.items()):
-        key = keys.get(key_id)
-        plan = key.plan if key else "deleted"
-        summary.append({"key_id": key_id, "name": key.name if key else None,
-                        "owner": key.owner if key else None, "plan": plan,
+        key = keys.get(key_id, {"name": None, "owner": None, "plan": "deleted",
+                                "deleted": True})
+        summary.append({"key_id": key_id, **key,
                         "calls": counts["calls"], "admitted": counts["admitted"],
                         "incomplete": counts["incomplete"], "units": counts["units"],
-                        "amount_usd": revenue(counts["units"], prices.get(plan, 0))})
+                        "amount_usd": revenue(counts["units"], prices.get(key["plan"], 0))})
     return summary
+
+
+def _deleted_keys(key_ids: set[str]) -> dict[str, dict]:
+    """What deleted keys were, from the events that deleted them: a deletion records every
+    public field as [before, None] (lifecycle.delete_key, prune_keys, the demo re-issue)."""
+    if not key_ids:
+        return {}
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.target.in_(key_ids), AuditEvent.action.in_(("key.delete", "key.prune")))
+        .order_by(AuditEvent.id))
+    found = {}
+    for event in events:  # the latest deletion of an id wins
+        before = {field: change[0] for field, change in event.changes.items()
+                  if isinstance(change, list) and change}
+        if before.get("plan"):
+            found[event.target] = {"name": before.get("name"),
+                                   "owner": before.get("owner") or "",
+                                   "plan": before["plan"], "deleted": True}
+    return found
 
 
 def as_csv(rows: list[dict]) -> str:

@@ -16,11 +16,11 @@ def country_field(**kwargs):
 
 
 SLUG = Pattern(r"^[a-z0-9][a-z0-9-]{0,79}$",
-                       error="Use lowercase letters, digits and dashes (max 80).")
+               error="Use lowercase letters, digits and dashes (max 80).")
 # Digits are written [0-9], not \d: Python's \d also matches other scripts' digits ("١"),
 # which Decimal() and float() would then read, but the document's pattern does not allow.
 MONEY = Pattern(r"^[0-9]{1,10}(\.[0-9]{1,4})?$",  # 10 digits: 2,147,483,647 yen
-                        error="Use a decimal string such as \"1.99\".")
+                error="Use a decimal string such as \"1.99\".")
 
 
 def described(text):

@@ -170,6 +170,23 @@ def test_audit_filters_and_pagination(app, client, make_key):
     assert client.get(f"/v1/admin/audit?since={tomorrow}", headers=admin).json["total"] == 0
     bad = client.get("/v1/admin/audit?action=drop&since=yesterday", headers=admin)
     assert bad.status_code == 422 and set(bad.json["errors"]) == {"action", "since"}
+    # A day is written YYYY-MM-DD, as documented (date.fromisoformat also reads these).
+    for since in (today.strftime("%Y%m%d"), today.strftime("%G-W%V-%u")):
+        bad = client.get(f"/v1/admin/audit?since={since}", headers=admin)
+        assert bad.status_code == 422 and set(bad.json["errors"]) == {"since"}
+
+
+def test_cli_audit_filters_are_checked_as_the_api_checks_them(app, make_key):
+    make_key(name="x")
+    today = utcnow().date()
+    for args, field in ((["--action", "bogus"], "action"),
+                        (["--since", today.strftime("%Y%m%d")], "since"),
+                        (["--since", "9999-12-31"], "since"), (["--target", ""], "target")):
+        result = cli(app, "audit", *args)
+        assert result.exit_code == 2 and field in result.output, (args, result.output)
+        assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert "key.create" in cli(app, "audit", "--action", "key.create",
+                               "--since", str(today)).output
 
 
 def assert_no_secrets(app, full_keys):

@@ -122,8 +122,9 @@ def test_expired_pending_and_revoked_keys_get_their_own_problem(app, client, mak
 ])
 def test_scopes(client, catalogue, make_key, scopes, method, url, allowed):
     key = make_key(scopes=scopes)
+    # A body only where the operation reads one: a GET with a body is a 422 of its own.
     response = client.open(url, method=method, headers={"X-API-Key": key},
-                           json={"price": "1.00"})
+                           json={"price": "1.00"} if method == "PUT" else None)
     if allowed:
         assert response.status_code == 200, response.json
     else:

@@ -6,6 +6,7 @@ import pytest
 from conftest import key_id, row_count
 
 from app.extensions import db
+from app.keys import lifecycle
 from app.keys.models import ApiKey, AuditEvent
 
 
@@ -47,6 +48,8 @@ def test_create_prints_one_json_object_with_the_key_once(app, client):
 @pytest.mark.parametrize("args", [
     ["--scopes", "read,superuser"], ["--countries", "usa"], ["--daily-limit", "0"],
     ["--rate-limit", "lots"], ["--expires-in", "3 weeks"],
+    ["--rate-limit", "0/minute"],  # every call would be a 429
+    ["--countries", "US,,CA"],  # an empty entry is a typo, not "US,CA"
 ])
 def test_create_rejects_bad_options_and_writes_nothing(app, args):
     result = cli(app, "keys", "create", "--name", "x", *args)
@@ -258,3 +261,151 @@ def audit_actions(app, target):
     with app.app_context():
         return list(db.session.scalars(db.select(AuditEvent.action).where(
             AuditEvent.target == target).order_by(AuditEvent.id)))
+
+
+def key_row(app, kid):
+    """The key's public fields as stored (lifecycle.snapshot), to show nothing changed."""
+    with app.app_context():
+        return lifecycle.snapshot(db.session.get(ApiKey, kid))
+
+
+@pytest.mark.parametrize("body", [
+    {"not_before": "2030-01-01T00:00:00Z"},        # pending: not valid yet
+    {"scopes": ["read"]},                           # no longer an admin key
+    {"scopes": ["read", "write"], "name": "ops"},   # the whole change is refused
+])
+def test_an_update_cannot_leave_no_active_admin_key_api(app, client, make_key, body):
+    only_admin = make_key(scopes=["admin", "read"])
+    headers, kid = {"X-API-Key": only_admin}, key_id(only_admin)
+    before = key_row(app, kid)
+    response = client.patch(f"/v1/admin/keys/{kid}", headers=headers, json=body)
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "/problems/last-admin-key"
+    assert response.json["key_id"] == kid and "last active admin key" in response.json["detail"]
+    assert key_row(app, kid) == before and audit_actions(app, kid) == ["key.create"]
+    assert client.get("/v1/admin/keys", headers=headers).status_code == 200  # still an admin
+
+    # Changes that keep it an active admin key are fine, and so is the same change once
+    # another active admin key exists.
+    assert client.patch(f"/v1/admin/keys/{kid}", headers=headers,
+                        json={"scopes": ["admin", "read", "write"]}).status_code == 200
+    make_key(scopes=["admin"], name="second admin")
+    changed = client.patch(f"/v1/admin/keys/{kid}", headers=headers, json=body)
+    assert changed.status_code == 200, changed.json
+
+
+def test_an_update_cannot_leave_no_active_admin_key_cli(app, make_key):
+    kid = key_id(make_key(scopes=["admin", "read"]))
+    reader = key_id(make_key(scopes=["read"]))
+    before = key_row(app, kid)
+    result = cli(app, "keys", "update", kid, "--scopes", "read")
+    assert result.exit_code == 1 and "last active admin key" in result.output
+    assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert key_row(app, kid) == before and audit_actions(app, kid) == ["key.create"]
+    # Other keys are not held up by the rule.
+    assert cli(app, "keys", "update", reader, "--scopes", "read,write").exit_code == 0
+
+
+def test_a_key_that_could_never_be_valid_is_refused(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    keys_before, events_before = row_count(app, "api_keys"), row_count(app, "audit_events")
+    never = {"name": "x", "not_before": "2030-01-01T00:00:00Z", "expires_in": "1d"}
+    refused = [client.post("/v1/admin/keys", headers=admin, json=never)]
+    app.config["DEFAULT_KEY_TTL"] = "30d"  # the default expiry counts as well
+    refused.append(client.post("/v1/admin/keys", headers=admin,
+                               json={"name": "x", "not_before": "2030-01-01T00:00:00Z"}))
+    for response in refused:
+        assert response.status_code == 422
+        assert response.content_type == "application/problem+json"
+        assert response.json["type"] == "/problems/validation-error"
+        assert set(response.json["errors"]) == {"not_before"}
+        assert "never be valid" in response.json["errors"]["not_before"][0]
+    assert row_count(app, "api_keys") == keys_before
+    assert row_count(app, "audit_events") == events_before
+    # A window that exists is fine.
+    later = dict(never, expires_in="3650d")
+    assert client.post("/v1/admin/keys", headers=admin, json=later).status_code == 201
+
+
+def test_an_update_that_would_make_a_key_never_valid_is_refused(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    expiring = key_id(make_key(expires_in="1d"))
+    pending = key_id(make_key(not_before=datetime(2030, 1, 1)))
+    rows = {kid: key_row(app, kid) for kid in (expiring, pending)}
+    for kid, body, field in ((expiring, {"not_before": "2030-01-01T00:00:00Z"}, "not_before"),
+                             (pending, {"expires_in": "1d"}, "expires_in"),
+                             (pending, {"expires_in": "1d", "not_before": "2031-01-01T00:00:00Z"},
+                              "not_before")):
+        response = client.patch(f"/v1/admin/keys/{kid}", headers=admin, json=body)
+        assert response.status_code == 422 and set(response.json["errors"]) == {field}
+        assert response.json["type"] == "/problems/validation-error"
+    result = cli(app, "keys", "update", pending, "--expires-in", "1d")
+    assert result.exit_code == 1 and "never be valid" in result.output
+    assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert {kid: key_row(app, kid) for kid in rows} == rows
+    assert audit_actions(app, expiring) == audit_actions(app, pending) == ["key.create"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"scopes": "admin"}, "scopes"),             # a string is not a list of scopes
+    ({"countries": "US,,CA"}, "countries"),
+    ({"countries": "US"}, "countries"),
+    ({"categories": "dairy"}, "categories"),
+    ({"allowed_ips": "203.0.113.0/24"}, "allowed_ips"),
+    ({"rate_limit": "0/minute"}, "rate_limit"),  # every call would be a 429
+    ({"rate_limit": "00/minute"}, "rate_limit"),
+])
+def test_wrong_json_types_and_a_zero_rate_are_refused(app, client, make_key, body, field):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    kid = key_id(make_key())
+    keys_before, events_before = row_count(app, "api_keys"), row_count(app, "audit_events")
+    before = key_row(app, kid)
+    for response in (client.post("/v1/admin/keys", headers=admin, json={"name": "x", **body}),
+                     client.patch(f"/v1/admin/keys/{kid}", headers=admin, json=body)):
+        assert response.status_code == 422
+        assert response.content_type == "application/problem+json"
+        assert set(response.json["errors"]) == {field}
+    assert row_count(app, "api_keys") == keys_before
+    assert row_count(app, "audit_events") == events_before and key_row(app, kid) == before
+
+
+def test_lists_stay_comma_separated_on_the_cli_and_every_rate_unit_works(app, client):
+    data = create_json(app, "--name", "x", "--countries", "US, CA", "--scopes", "read",
+                       "--rate-limit", "999999/second")
+    assert data["countries"] == ["CA", "US"] and data["rate_limit"] == "999999/second"
+    admin = create_json(app, "--name", "admin", "--scopes", "admin")["key"]
+    for rate in ("1/second", "60/minute", "100/hour", "1000/day"):
+        response = client.patch(f"/v1/admin/keys/{data['id']}", json={"rate_limit": rate},
+                                headers={"X-API-Key": admin})
+        assert response.status_code == 200 and response.json["rate_limit"] == rate
+
+
+@pytest.mark.parametrize("force", ["yes", "true", 1, 1.0, 0, None])
+def test_rotate_force_must_be_a_json_boolean(app, client, make_key, force):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    first = make_key()
+    kid = key_id(first)
+    url = f"/v1/admin/keys/{kid}/rotate"
+    second = client.post(url, headers=admin, json={"grace": "1h"}).json["key"]
+    before = key_row(app, kid)
+    response = client.post(url, headers=admin, json={"force": force})
+    assert response.status_code == 422 and set(response.json["errors"]) == {"force"}
+    assert response.content_type == "application/problem+json"
+    # Not forced: both secrets still work, nothing recorded.
+    assert key_row(app, kid) == before
+    assert audit_actions(app, kid) == ["key.create", "key.rotate"]
+    for full_key in (first, second):
+        assert client.get("/v1/key", headers={"X-API-Key": full_key}).status_code == 200
+    assert client.post(url, headers=admin, json={"force": True}).status_code == 200
+
+
+def test_prune_takes_the_api_s_bound_on_unused_days(app):
+    kid = create_json(app, "--name", "x")["id"]
+    for days in ("999999", "36501", "0"):
+        result = cli(app, "keys", "prune", "--unused-days", days)
+        assert result.exit_code == 2 and "unused_days" in result.output
+        assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert key_row(app, kid)["name"] == "x"
+    result = cli(app, "keys", "prune", "--unused-days", "36500")
+    assert result.exit_code == 0 and "deleted 0 key(s)" in result.output

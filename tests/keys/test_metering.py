@@ -4,10 +4,12 @@ import json
 import logging
 from datetime import datetime, timedelta
 
+import pytest
 from conftest import key_id, quota_used
 
+from app.clock import utcnow
 from app.extensions import db
-from app.keys.models import Usage
+from app.keys.models import ApiKey, Usage
 
 
 def test_usage_matches_a_scripted_sequence_exactly(app, client, catalogue, make_key):
@@ -201,3 +203,63 @@ def test_release_1_usage_rows_survive_the_upgrade(tmp_path):
                                       "FROM usage")).one()
         db.engine.dispose()
     assert tuple(row) == (10, 8, 7, 0, 0)
+
+
+def test_report_from_is_not_after_the_default_to(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    today = utcnow().date()
+    for url in ("/v1/admin/usage", "/v1/admin/usage.csv"):
+        for start in ("9998-12-31", str(today + timedelta(days=1))):
+            response = client.get(f"{url}?from={start}", headers=admin)
+            assert response.status_code == 422, (url, start)
+            assert response.content_type == "application/problem+json"
+            assert set(response.json["errors"]) == {"from"}
+        assert client.get(f"{url}?from={today}", headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize("query", [{"from": "20261201"}, {"to": "20261231"},
+                                   {"from": "2026-W48-2"}, {"to": "2026-12-01T00:00"}])
+def test_report_days_are_written_yyyy_mm_dd(app, client, make_key, query):
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    for url in ("/v1/admin/usage", "/v1/admin/usage.csv"):
+        response = client.get(url, query_string=query, headers=admin)
+        assert response.status_code == 422 and set(response.json["errors"]) == set(query)
+
+
+def put_units(app, full_key, units):
+    """Yesterday's usage of a key: ``units`` billable calls."""
+    with app.app_context():
+        db.session.add(Usage(key_id=key_id(full_key), endpoint="GET /v1/items",
+                             hour=datetime.combine(utcnow().date() - timedelta(days=1),
+                                                   datetime.min.time()),
+                             calls=units, admitted=units, units=units, status_2xx=units))
+        db.session.commit()
+
+
+def test_a_deleted_or_pruned_key_is_still_billed_at_its_plan(app, client, make_key):
+    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    deleted = make_key(name="gone", owner="Acme", plan="pro")
+    pruned = make_key(name="stale", owner="Beta", plan="starter")
+    kept = make_key(name="kept", plan="pro")
+    for full_key in (deleted, pruned, kept):
+        put_units(app, full_key, 10_000)
+    assert client.delete(f"/v1/admin/keys/{key_id(deleted)}", headers=admin).status_code == 204
+    with app.app_context():
+        db.session.get(ApiKey, key_id(pruned)).created_at = utcnow() - timedelta(days=100)
+        db.session.commit()
+    pruning = client.post("/v1/admin/keys/prune", headers=admin, json={"unused_days": 90})
+    assert pruning.json["deleted"] == [key_id(pruned)]
+
+    billing = {row["key_id"]: row for row in
+               client.get("/v1/admin/usage", headers=admin).json["billing"]}
+    assert billing[key_id(deleted)] == {
+        "key_id": key_id(deleted), "name": "gone", "owner": "Acme", "plan": "pro",
+        "deleted": True, "calls": 10_000, "admitted": 10_000, "incomplete": 0,
+        "units": 10_000, "amount_usd": "5.00"}  # 10,000 units at $0.50 per 1,000
+    assert (billing[key_id(pruned)]["plan"], billing[key_id(pruned)]["amount_usd"],
+            billing[key_id(pruned)]["deleted"]) == ("starter", "3.00", True)
+    assert (billing[key_id(kept)]["amount_usd"], billing[key_id(kept)]["deleted"]) \
+        == ("5.00", False)
+    report = app.test_cli_runner().invoke(args=["usage", "report"]).output
+    line = next(line for line in report.splitlines() if line.startswith(key_id(deleted)))
+    assert "pro" in line and "$5.00" in line and line.endswith("gone (deleted)")

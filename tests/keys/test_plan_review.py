@@ -183,3 +183,29 @@ def test_seed_writes_a_history_that_shows_an_upgrade_and_a_downgrade(tmp_path, h
         assert actions == {"downgrade"}
     with app.app_context():
         db.engine.dispose()
+
+
+def test_seeded_keys_were_last_used_at_their_last_recorded_call(tmp_path):
+    """`keys prune --unused-days 7` right after `make run` keeps every key the usage report
+    shows busy in those 7 days: the history sets last_used_at as metering would have."""
+    from flask_migrate import upgrade
+    from app import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'seed.db'}",
+                      "LOG_LEVEL": "WARNING"})
+    runner = app.test_cli_runner()
+    with app.app_context():
+        upgrade()
+        assert runner.invoke(args=["seed", "--stores", "3", "--items", "20"]).exit_code == 0
+        last_call = dict(db.session.execute(db.select(Usage.key_id, db.func.max(Usage.hour))
+                                            .group_by(Usage.key_id)).all())
+        keys = {key.id: key for key in db.session.scalars(db.select(ApiKey))}
+        assert {kid: keys[kid].last_used_at for kid in last_call} == last_call
+        names = {keys[kid].name for kid in last_call}
+        week_ago = utcnow() - timedelta(days=7)
+        busy = {kid for kid, hour in last_call.items() if hour >= week_ago}
+        result = runner.invoke(args=["keys", "prune", "--unused-days", "7"])
+        assert result.exit_code == 0, result.output
+        left = set(db.session.scalars(db.select(ApiKey.id)))
+        db.engine.dispose()
+    assert {"demo grocery-app", "demo partner-write", "demo tiny-quota"} <= names
+    assert busy and busy <= left

@@ -116,6 +116,7 @@ def test_plan_crud_over_the_admin_api(app, client, make_key):
     ({"price_per_1000_units": 0.5}, "price_per_1000_units"),
     ({"daily_limit": 0}, "daily_limit"),
     ({"rate_limit": "fast"}, "rate_limit"),
+    ({"rate_limit": "0/minute"}, "rate_limit"),  # every call of every key on it: 429
     ({"id": "Has Spaces"}, "id"),
 ])
 def test_bad_plan_input_is_422_and_writes_nothing(app, client, make_key, body, field):
@@ -125,6 +126,23 @@ def test_bad_plan_input_is_422_and_writes_nothing(app, client, make_key, body, f
     response = client.post("/v1/admin/plans", headers=headers, json=plan)
     assert response.status_code == 422 and field in response.json["errors"]
     assert row_count(app, "plans") == 4
+
+
+def test_a_plan_cannot_get_a_zero_rate(app, client, make_key):
+    headers = admin_headers(make_key)
+    events = row_count(app, "audit_events")
+    response = client.patch("/v1/admin/plans/free", headers=headers,
+                            json={"rate_limit": "0/minute"})
+    assert response.status_code == 422 and set(response.json["errors"]) == {"rate_limit"}
+    assert response.content_type == "application/problem+json"
+    result = cli(app, "plans", "update", "free", "--rate-limit", "0/second")
+    assert result.exit_code == 2 and "rate_limit" in result.output
+    assert row_count(app, "audit_events") == events
+    with app.app_context():
+        assert db.session.get(Plan, "free").rate_limit == "60/minute"
+    # The admin key, on plan free, still gets through.
+    assert client.get("/v1/admin/plans", headers=headers).status_code == 200
+    assert cli(app, "plans", "update", "free", "--rate-limit", "999999/second").exit_code == 0
 
 
 def test_a_plan_in_use_cannot_be_deleted(app, client, make_key):

@@ -8,7 +8,15 @@ import marshmallow as ma
 
 from .. import lifecycle as key_service
 from .. import scan as scan_service
-from ..schemas import KeyChanges, KeyCreate, KeySchema, NewKeySchema, RotateArgs
+from ..schemas import (
+    CodeList,
+    KeyChanges,
+    KeyCreate,
+    KeySchema,
+    NewKeySchema,
+    PruneArgs,
+    RotateArgs,
+)
 from . import CommandGroup, fail
 
 keys_cli = CommandGroup("keys", help="Create and manage API keys.")
@@ -49,6 +57,10 @@ def load_options(schema, options: dict) -> dict:
         given["daily_limit"] = int(given["daily_limit"])
     if given.get("expires_in") == "never":
         given["expires_in"] = None
+    for attribute, field in schema.fields.items():  # "US,CA" -> ["US", "CA"], as in JSON
+        name = field.data_key or attribute
+        if isinstance(field, CodeList) and isinstance(given.get(name), str):
+            given[name] = CodeList.from_text(given[name])
     try:
         return schema.load(given)
     except ma.ValidationError as error:
@@ -137,9 +149,10 @@ def delete(key_id):
 
 
 @keys_cli.command("prune")
-@click.option("--unused-days", type=click.IntRange(min=1), required=True)
+@click.option("--unused-days", type=int, required=True, help="1 to 36500.")
 def prune(unused_days):
     """Delete keys unused for N days."""
+    unused_days = load_options(PruneArgs(), {"unused_days": unused_days})["unused_days"]
     deleted = key_service.prune_keys(unused_days)
     click.echo(f"deleted {len(deleted)} key(s) unused for {unused_days} days"
                + (": " + ", ".join(deleted) if deleted else ""))

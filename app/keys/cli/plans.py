@@ -7,8 +7,8 @@ from flask.cli import with_appcontext
 
 from .. import audit as audit_service
 from .. import plans as plan_service
-from ..schemas import AuditEventSchema, PlanChanges, PlanCreate, BillingPlanSchema
-from . import CommandGroup
+from ..schemas import AuditArgs, AuditEventSchema, BillingPlanSchema, PlanChanges, PlanCreate
+from . import Command, CommandGroup
 from .keys import load_options
 
 plans_cli = CommandGroup("plans", help="Plans: the limits and price keys share.")
@@ -74,17 +74,20 @@ def delete(plan_id):
     click.echo(f"deleted plan {plan_id}")
 
 
-@click.command("audit")
+@click.command("audit", cls=Command)
 @click.option("--target", help="A key's or plan's id.")
 @click.option("--action", help="e.g. key.rotate, plan.update.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="A UTC day.")
+@click.option("--since", metavar="YYYY-MM-DD", help="A UTC day.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @with_appcontext
 def audit_command(target, action, since, limit, as_json):
     """The audit trail of key and plan changes, newest first."""
-    page = audit_service.list_events(target=target, action=action,
-                                     since=since.date() if since else None, per_page=limit)
+    # The API's filters and their checks; --limit replaces its page and per_page.
+    filters = load_options(AuditArgs(), {"target": target, "action": action, "since": since})
+    page = audit_service.list_events(target=filters.get("target"),
+                                     action=filters.get("action"),
+                                     since=filters.get("since"), per_page=limit)
     for event in AuditEventSchema(many=True).dump(page["data"]):
         if as_json:
             click.echo(json.dumps(event))

@@ -1,33 +1,35 @@
-"""``flask --app wsgi usage ...``: billing reports and anomaly flags."""
-from datetime import timedelta
-
+"""``flask --app wsgi usage ...``: billing reports and anomaly flags. The report takes
+its days through the API's schema (ReportWindow): the same bounds, defaults and rules."""
 import click
 
-from ...clock import now
 from .. import anomalies as anomaly_service
 from .. import plan_review
 from .. import usage as usage_service
+from ..schemas import ReportWindow, report_window
 from . import CommandGroup
+from .keys import load_options
 
 usage_cli = CommandGroup("usage", help="Usage reports and anomaly flags.")
 
 
 @usage_cli.command("report")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--from", "start", metavar="YYYY-MM-DD",
+              help="First day (default: 29 days before --to).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day (default: today, UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="Per key/day/endpoint rows as CSV.")
 def report(start, end, as_csv):
     """Usage per key and day, and the billing summary by plan."""
-    end = end.date() if end else now().date()
-    start = start.date() if start else end - timedelta(days=29)
+    start, end = report_window(load_options(ReportWindow(), {"from": start, "to": end}))
     if as_csv:
         click.echo(usage_service.as_csv(usage_service.daily_usage(start, end)), nl=False)
         return
+    billing = usage_service.billing_summary(start, end)  # before any output: errors alone
     click.echo(f"Billing summary {start} .. {end}")
     click.echo(f"{'key':<10} {'plan':<10} {'calls':>8} {'units':>8} {'amount':>10}  name")
-    for row in usage_service.billing_summary(start, end):
+    for row in billing:
+        name = " ".join(filter(None, (row["name"], "(deleted)" if row["deleted"] else "")))
         click.echo(f"{row['key_id']:<10} {row['plan']:<10} {row['calls']:>8} {row['units']:>8} "
-                   f"{'$' + row['amount_usd']:>10}  {row['name'] or '(deleted)'}")
+                   f"{'$' + row['amount_usd']:>10}  {name}")
 
 
 @usage_cli.command("anomalies")

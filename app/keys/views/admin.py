@@ -69,6 +69,8 @@ def create_key(data):
 
     Creates a key for an application (`name`) of an organisation (`owner`). The answer's
     `key` is the full key: it is shown here once and never again (only its hash is stored).
+    A `not_before` at or after the expiry (`expires_in`, or DEFAULT_KEY_TTL) is a 422: the
+    key would never be valid.
     """
     return with_full_key(*keys.create_key(**data))
 
@@ -88,13 +90,15 @@ def show_key(key_id):
 @blp.route("/keys/<key_id:key_id>", methods=["PATCH"])
 @blp.arguments(KeyChanges)
 @blp.response(200, KeySchema)
-@keyed_operation(blp, 404, 422)
+@keyed_operation(blp, 404, 409, 422)
 @requires("admin")
 def update_key(data, key_id):
     """Change a key's restrictions, limits or expiry.
 
     Changes only the fields sent. `countries`/`categories` null means all; `expires_in`
-    counts from now.
+    counts from now. A `not_before` at or after the expiry is a 422 (the key would never
+    be valid). A change after which no active admin key would remain (the last one losing
+    `admin`, or a `not_before` in the future) answers 409 last-admin-key.
     """
     return keys.update_key(key_id, data)
 

@@ -1,40 +1,21 @@
 """Usage reports and anomaly flags over HTTP (scope ``admin``), on admin.py's blueprint
 (/v1/admin, one tag in the document). The CLI calls the same services (usage.py,
-anomalies.py)."""
-from datetime import timedelta
-
+anomalies.py) with the same report window (schemas.ReportWindow)."""
 import marshmallow as ma
 from flask import Response
 
-from ...clock import now
-from ...schemas import StrictSchema, report_day
 from .. import anomalies as anomaly_service
 from .. import usage
 from ..openapi import keyed_operation
+from ..schemas import ReportWindow, report_window
 from ..scope import requires
 from .admin import blp
-
-
-class ReportWindow(StrictSchema):
-    from_ = report_day("first day; default: 29 days before `to`; not after `to`",
-                       data_key="from")
-    to = report_day("last day, inclusive; default: today (UTC)")
-
-    @ma.validates_schema
-    def from_is_not_after_to(self, data, **_):
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ma.ValidationError("`from` is after `to`.", "from")
 
 
 class ReportArgs(ReportWindow):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]),
                               metadata={"description": "json, or csv (text/csv; a generated "
                                                        "client reads it from usage.csv)"})
-
-
-def report_window(args):
-    end = args.get("to") or now().date()
-    return args.get("from_") or end - timedelta(days=29), end
 
 
 class ReportAnswer(ma.Schema):
