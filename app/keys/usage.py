@@ -76,11 +76,14 @@ def _deleted_keys(key_ids: set[str]) -> dict[str, dict]:
     return found
 
 
+CSV_COLUMNS = ("key_id", "day", "endpoint", *COUNTERS)  # daily_usage's rows, in order
+
+
 def as_csv(rows: list[dict]) -> str:
-    if not rows:
-        return ""
+    """The rows as CSV, with the header line even when there are none (an empty window
+    is still a report a spreadsheet can open)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

@@ -87,6 +87,10 @@ def test_admin_report_json_csv_and_billing(app, client, make_key):
     assert key_id(reader) in result.output and "pro" in result.output
     result = app.test_cli_runner().invoke(args=["usage", "report", "--csv"])
     assert result.output.splitlines()[0] == lines[0]
+    # A window without usage is still a CSV with its header line, as documented.
+    empty = client.get("/v1/admin/usage.csv?from=1970-01-01&to=1970-01-31",
+                       headers={"X-API-Key": admin}).get_data(as_text=True)
+    assert empty.splitlines() == [lines[0]]
 
 
 def test_anomalies_explain_spikes_errors_and_403_bursts(app, client, catalogue, make_key):
