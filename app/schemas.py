@@ -1,6 +1,7 @@
 """Schema building blocks both packages use: strict input, UTC times, pages of rows.
 marshmallow schemas validate every input and shape every output, and flask-smorest turns
 them into the OpenAPI document."""
+import re
 from datetime import date, timezone
 
 import marshmallow as ma
@@ -33,8 +34,19 @@ DAY_PATTERN = (r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-
                r"-[0-9]{2}-[0-9]{2}$")
 
 
-def report_day(description: str, **kwargs) -> fields.Date:
-    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
+class IsoDay(fields.Date):
+    """A day written YYYY-MM-DD, as the document's "date" says: fields.Date (Python's
+    date.fromisoformat) also takes 20261201 and week dates like 2026-W48-2."""
+    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or self.FORM.fullmatch(value) is None:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def report_day(description: str, **kwargs) -> IsoDay:
+    return IsoDay(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
         "description": f"{description} (ISO date, 1970-01-01 to 9998-12-31)",
         "pattern": DAY_PATTERN}, **kwargs)
 

@@ -94,6 +94,7 @@ def test_body_over_the_size_limit_is_413(client, reader):
     ({"price": "\u0661.\u0669\u0669"}, "price"),  # "١.٩٩": Decimal() would read it as 1.99
     ({"price": "1.00", "regular_price": "2.00", "promo_ends": "2000-01-01"}, "promo_ends"),
     ({"price": "1.990"}, "price"),  # three decimals written for dollars
+    ({"price": "1.00", "regular_price": "2.00", "promo_ends": "20991231"}, "promo_ends"),
 ])
 def test_bad_prices_are_422_and_write_nothing(client, reader, body, field):
     problem = assert_problem(client.put("/v1/stores/us-cheapo-1/prices/milk", json=body,

@@ -22,7 +22,8 @@ def test_no_secret_in_logs_admin_answers_or_error_bodies(app, client, catalogue,
             ("GET", "/v1/stores?country=FR", {"X-API-Key": victim}),     # 403 (counted)
             ("GET", "/v1/items", {"X-API-Key": victim}),                 # 429 (quota)
             ("GET", f"/v1/items?api_key={victim}", {}),                  # 400
-            ("GET", "/v1/key", {"X-API-Key": victim[:-1] + "x"}),        # 401
+            ("GET", "/v1/key", {"X-API-Key": victim[:-1] + ("y" if victim.endswith("x")
+                                                            else "x")}),  # 401
             ("GET", f"/v1/admin/keys/{key_id(victim)}", {"X-API-Key": admin}),
             ("GET", "/v1/admin/keys", {"X-API-Key": admin}),
             ("GET", "/v1/admin/usage?format=csv", {"X-API-Key": admin}),

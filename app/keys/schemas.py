@@ -2,7 +2,6 @@
 
 JSON bodies are typed: a list is a JSON array (``CodeList``), a flag is true or false
 (``JsonBoolean``); the CLI turns its text options into those before loading."""
-import re
 from datetime import timedelta
 
 import marshmallow as ma
@@ -10,14 +9,12 @@ from marshmallow import fields, validate
 
 from ..clock import now
 from ..schemas import (
-    DAY_PATTERN,
-    FIRST_DAY,
-    LAST_DAY,
     PageArgs,
     Pattern,
     StrictSchema,
     UtcDateTime,
     page_schema,
+    report_day,
     text,
 )
 from .binding import parse_networks
@@ -63,24 +60,6 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
-
-
-class IsoDay(fields.Date):
-    """A day written YYYY-MM-DD, as the document's pattern says: fields.Date (Python's
-    date.fromisoformat) also takes 20261201 and week dates like 2026-W48-2."""
-    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or self.FORM.fullmatch(value) is None:
-            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-def report_day(description: str, **kwargs) -> IsoDay:
-    """app.schemas.report_day, in the written form only (see IsoDay)."""
-    return IsoDay(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
-        "description": f"{description} (ISO date, 1970-01-01 to 9998-12-31)",
-        "pattern": DAY_PATTERN}, **kwargs)
 
 
 class KeyChanges(StrictSchema):

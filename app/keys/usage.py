@@ -76,14 +76,15 @@ def _deleted_keys(key_ids: set[str]) -> dict[str, dict]:
     return found
 
 
-CSV_COLUMNS = ("key_id", "day", "endpoint", *COUNTERS)  # daily_usage's rows, in order
+USAGE_COLUMNS = ("key_id", "day", "endpoint", *COUNTERS)  # daily_usage's rows, in order
 
 
-def as_csv(rows: list[dict]) -> str:
-    """The rows as CSV, with the header line even when there are none (an empty window
-    is still a report a spreadsheet can open)."""
+def as_csv(rows: list[dict], columns: tuple[str, ...] = USAGE_COLUMNS) -> str:
+    """Rows (daily_usage's, unless other `columns` are named) as CSV, with the header
+    line even when there are none: an empty window is still a report a spreadsheet opens."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else columns,
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

@@ -6,7 +6,16 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..clock import now
-from ..schemas import JsonNumber, PageArgs, Pattern, StrictSchema, UtcDateTime, page_schema, text
+from ..schemas import (
+    IsoDay,
+    JsonNumber,
+    PageArgs,
+    Pattern,
+    StrictSchema,
+    UtcDateTime,
+    page_schema,
+    text,
+)
 from .near_schemas import LAT, LON, NEAR_HELP, NearArg, NearbyMixin
 
 
@@ -124,7 +133,7 @@ class PriceInput(StrictSchema):
                           metadata={"description": f"the price now: {AMOUNT}"})
     regular_price = fields.String(allow_none=True, validate=MONEY, metadata={
         "description": f"on promotion, the usual price, above `price`: {AMOUNT}"})
-    promo_ends = fields.Date(allow_none=True, metadata={
+    promo_ends = IsoDay(allow_none=True, metadata={
         "description": "the promotion's last day (today or later; none: until the next "
                        "write); needs regular_price. After it, reads show regular_price "
                        "as the price"})
