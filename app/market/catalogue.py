@@ -1,5 +1,6 @@
 """Catalogue queries. Every query goes through the caller's Restrictions: explicit filters
 outside them are refused (403), everything else is narrowed to what the key may see."""
+from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -9,7 +10,7 @@ from ..errors import Problem
 from ..extensions import db, request_connection
 from ..keys.restrictions import Restrictions
 from .geo import Circle, rounded_km
-from .models import Chain, Country, Item, Price, Store, price_on
+from .models import Chain, Country, Item, Price, Store
 from .money import format_money
 from .nearby import no_store_note, stores_near
 
@@ -104,6 +105,16 @@ def list_stores(rules: Restrictions, page, per_page, country=None,
     answer = {"data": [store_dict(row, km) for km, row in found[start:start + per_page]],
               "page": page, "per_page": per_page, "total": len(found)}
     return answer if found else {**answer, "note": no_store_note(near)}
+
+
+def price_on(day: date, amount: int, regular_amount: int | None,
+             promo_ends: date | None) -> tuple[int, int | None, date | None]:
+    """A price as it stands on `day` (amount, regular_amount, promo_ends): after a
+    promotion's last day the regular price is the price again, with no promotion. The
+    row keeps what was written until the store writes again; every read applies this."""
+    if promo_ends is not None and promo_ends < day and regular_amount is not None:
+        return regular_amount, None, None
+    return amount, regular_amount, promo_ends
 
 
 def narrow_prices(rules: Restrictions, stmt):

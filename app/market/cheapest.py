@@ -8,7 +8,8 @@ from ..extensions import request_connection
 from ..keys.restrictions import Restrictions
 from . import basket
 from .geo import Circle, rounded_km
-from .models import Chain, Country, Item, Price, Store, price_on
+from .catalogue import price_on
+from .models import Chain, Country, Item, Price, Store
 from .money import format_money
 from .nearby import no_store_note, stores_near
 

@@ -77,13 +77,3 @@ class Price(db.Model):
     # reads, so it reads only the basket's rows, and only from the index ("covering").
     __table_args__ = (Index("ix_prices_basket", "item_id", "store_id", "amount",
                             "regular_amount", "promo_ends"),)
-
-
-def price_on(day: date, amount: int, regular_amount: int | None,
-             promo_ends: date | None) -> tuple[int, int | None, date | None]:
-    """A price as it stands on `day` (amount, regular_amount, promo_ends): after a
-    promotion's last day the regular price is the price again, with no promotion. The
-    row keeps what was written until the store writes again; every read applies this."""
-    if promo_ends is not None and promo_ends < day and regular_amount is not None:
-        return regular_amount, None, None
-    return amount, regular_amount, promo_ends

@@ -143,7 +143,7 @@ class PriceInput(StrictSchema):
         if data.get("promo_ends") and not data.get("regular_price"):
             raise ma.ValidationError("A promotion needs its regular_price.", "promo_ends")
         if data.get("promo_ends") and data["promo_ends"] < now().date():
-            # Every read would take it as over already (models.price_on): say so now.
+            # Every read would take it as over already (catalogue.price_on): say so now.
             raise ma.ValidationError("promo_ends is in the past: that promotion is over.",
                                      "promo_ends")
 
