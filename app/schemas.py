@@ -9,7 +9,11 @@ from marshmallow import fields, validate
 
 
 class UtcDateTime(fields.DateTime):
-    """Times are stored as naive UTC; on the wire they always carry their offset."""
+    """Times are stored as naive UTC; on the wire they always carry their offset. Input
+    is written as the document's "date-time" (2030-01-01T00:00:00Z): Python's
+    fromisoformat alone also reads 20300101T000000Z and week dates (2030-W01-1T00:00)."""
+    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}"
+                      r"(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?")
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
@@ -17,6 +21,8 @@ class UtcDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or self.FORM.fullmatch(value) is None:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is not None:  # compare like with like: naive UTC everywhere
             try:

@@ -173,6 +173,23 @@ def test_admin_api_runs_the_same_lifecycle(app, client, make_key):
     assert bad.status_code == 422 and set(bad.json["errors"]) == {"name", "scopes"}
 
 
+@pytest.mark.parametrize("not_before, status", [
+    ("20300101T000000Z", 422), ("2030-W01-1T00:00:00Z", 422), ("2030-01-01", 422),
+    ("2030-01-01T00:00:00Z", 201), ("2030-01-01t00:00:00.5+02:00", 201),
+])
+def test_not_before_is_written_as_the_document_s_date_time(app, client, make_key,
+                                                           not_before, status):
+    """fromisoformat alone also reads basic and week forms the document does not allow."""
+    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    before = row_count(app, "api_keys")
+    created = client.post("/v1/admin/keys", headers=admin,
+                          json={"name": "later", "not_before": not_before})
+    assert created.status_code == status, created.json
+    if status == 422:
+        assert list(created.json["errors"]) == ["not_before"]
+        assert row_count(app, "api_keys") == before
+
+
 # --- lifecycle edges: a second rotation during a grace period, the last admin key ---------
 
 def test_second_rotation_during_grace_is_409_unless_forced_cli(app, client):
