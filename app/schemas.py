@@ -115,9 +115,9 @@ class StrictSchema(ma.Schema):
 
 class PageArgs(StrictSchema):
     page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=100000),
-                          metadata={"description": "page number, from 1"})
+                        metadata={"description": "page number, from 1"})
     per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=100),
-                              metadata={"description": "rows per page (1-100)"})
+                            metadata={"description": "rows per page (1-100)"})
 
 
 def page_schema(row_schema, name):

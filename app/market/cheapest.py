@@ -7,8 +7,8 @@ from ..errors import Problem
 from ..extensions import request_connection
 from ..keys.restrictions import Restrictions
 from . import basket
-from .geo import Circle, rounded_km
 from .catalogue import price_on
+from .geo import Circle, rounded_km
 from .models import Chain, Country, Item, Price, Store
 from .money import format_money
 from .nearby import no_store_note, stores_near
@@ -68,7 +68,7 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
     store_slug = {store_id: store.slug for store_id, store in in_reach.items()}
     offers, promo_ends, today = [], {}, now().date()
     for store_id, item_id, amount, regular, ends in rows:
-        if ends is not None and ends < today:  # the promotion is over: the regular price
+        if ends is not None:  # on promotion: price_on says whether that is over today
             amount, regular, ends = price_on(today, amount, regular, ends)
         offer = basket.Offer(store_slug[store_id], item_slug[item_id], amount, regular)
         offers.append(offer)

@@ -93,9 +93,9 @@ class CheapestQueryArgs(NearbyMixin):
                                                      "exactly one country"})
     near = NearArg(metadata={"description": NEAR_HELP})
     limit = QueryInteger(load_default=5, validate=validate.Range(min=1, max=50),
-                           metadata={"description": "single stores to rank (1-50)"})
+                         metadata={"description": "single stores to rank (1-50)"})
     max_stores = QueryInteger(load_default=2, validate=validate.Range(min=1, max=3),
-                                metadata={"description": "stores the plan may combine (1-3)"})
+                              metadata={"description": "stores the plan may combine (1-3)"})
 
     @ma.pre_load
     def fits_in_a_url(self, data, **_):
