@@ -7,10 +7,22 @@ FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: run test bench clean
 
-# The virtualenv is rebuilt whenever a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Two stamps, so that serving needs only what the server imports: `make run` installs
+# requirements.txt; `make test` and `make bench` add requirements-dev.txt (pytest,
+# Playwright, schemathesis, ...) to the same .venv. Each stamp is redone when its
+# requirements file changes.
+RUNTIME := $(VENV)/.runtime-installed
+DEV     := $(VENV)/.dev-installed
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV): requirements-dev.txt $(RUNTIME)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -19,17 +31,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # gunicorn.conf.py is the served configuration: one worker with threads (the default
 # memory:// limiter storage is per process), problem+json for gunicorn's own answers,
 # an access log that never records a key.
-run: $(VENV)/.installed
+run: $(RUNTIME)
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed
+test: $(DEV)
 	$(BIN)/python -m pytest
 
 # The figures in bench/README.md are wrk's: Debian's package is installed if it is missing
 # (and can be); otherwise the bench says so and uses its pure-Python load generator.
-bench: $(VENV)/.installed
+bench: $(DEV)
 	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 \
 	  || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1) \
 	  || echo "wrk not installed: using the pure-Python load generator (ratios differ)"
