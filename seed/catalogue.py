@@ -19,7 +19,14 @@ from app.market.models import Category, Chain, Country, Item, Price, Store
 
 from .bulk import sqlite_bulk_mode
 from .items import ItemData, catalogue_items
-from .places import CATEGORIES, CHAINS, CITY_RADIUS_KM, COUNTRIES, stores_per_country
+from .places import (
+    CATEGORIES,
+    CHAINS,
+    CITY_RADIUS_KM,
+    COUNTRIES,
+    stores_per_city,
+    stores_per_country,
+)
 from .prices import ItemPricing, P, StorePricing, load_prices
 
 
@@ -45,23 +52,30 @@ def place_store(slug: str, centre_lat: float, centre_lon: float) -> tuple[float,
 
 
 def plan_stores(total: int) -> list[StoreData]:
-    """Stores spread over each country's cities, and within a city over the country's
-    chains: the first US store is ``freshmart-us-boston-1``, the second is in Chicago."""
+    """Stores spread over each country's cities by the cities' shares, and within a city
+    over the country's chains (a city's first store is of its own "first" chain, the next
+    of the next chain...). Stores come lap by lap: every city's first store, then every
+    second store...; so the first US store is ``freshmart-us-boston-1``, the second is in
+    Chicago."""
     chain_ids = {chain.slug: n for n, chain in enumerate(CHAINS, start=1)}
-    stores, numbers = [], Counter()
+    stores = []
     for country, count in zip(COUNTRIES, stores_per_country(total).values()):
         chains = [c for c in CHAINS if country.code in c.countries]
-        for n in range(count):
-            city_index, lap = n % len(country.cities), n // len(country.cities)
-            city_slug, city, centre_lat, centre_lon = country.cities[city_index]
-            chain = chains[(city_index + lap) % len(chains)]
-            numbers[chain.slug, city_slug] += 1  # FreshMart Boston, FreshMart Boston #2, ...
-            number = numbers[chain.slug, city_slug]
-            slug = f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}"
-            stores.append(StoreData(
-                slug, f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
-                chain_ids[chain.slug], country.code, city,
-                *place_store(slug, centre_lat, centre_lon)))
+        per_city = stores_per_city(country, count)
+        numbers: Counter = Counter()
+        for lap in range(max(per_city, default=0)):
+            for city_index, (city_slug, city, centre_lat, centre_lon) in enumerate(
+                    country.cities):
+                if lap >= per_city[city_index]:
+                    continue
+                chain = chains[(city_index + lap) % len(chains)]
+                numbers[chain.slug, city_slug] += 1  # FreshMart Boston, FreshMart Boston #2
+                number = numbers[chain.slug, city_slug]
+                slug = f"{chain.slug}-{country.code.lower()}-{city_slug}-{number}"
+                stores.append(StoreData(
+                    slug, f"{chain.name} {city}" + (f" #{number}" if number > 1 else ""),
+                    chain_ids[chain.slug], country.code, city,
+                    *place_store(slug, centre_lat, centre_lon)))
     return stores
 
 
@@ -89,16 +103,19 @@ def _pricing(stores: list[StoreData], items: list[ItemData], rng: random.Random,
              today: date) -> tuple[list[StorePricing], list[ItemPricing]]:
     """What the price generator needs to know per store and per item (see prices.py)."""
     country = {c.code: c for c in COUNTRIES}
-    level = [chain.price_level for chain in CHAINS]
+    categories = [slug for slug, _ in CATEGORIES]
     store_pricing = [StorePricing(
         store_id=n, key=rng.randrange(1, P),
-        factor_ppm=round(level[s.chain_id - 1] * country[s.country].price_pm * 1000),
+        factors_ppm=tuple(round(CHAINS[s.chain_id - 1].level(category)
+                                * country[s.country].price_pm * 1000)
+                          for category in categories),
         coverage_pm=rng.randint(500, 800),  # carries 50-80 % of the catalogue
         charm=8 if country[s.country].minor_digits == 0 else 9,
         promo_ends=today + timedelta(days=rng.randint(3, 21)),
     ) for n, s in enumerate(stores, start=1)]
     item_pricing = [ItemPricing(id=n, key=rng.randrange(1, P), base_cents=i.base_cents,
-                                reach_pm=350 if i.staple else 0)
+                                category=categories.index(i.category),
+                                reach_pm=500 if i.staple else 450 if i.everyday else 0)
                     for n, i in enumerate(items, start=1)]
     return store_pricing, item_pricing
 

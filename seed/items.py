@@ -18,6 +18,7 @@ class ItemData:
     unit: str
     base_cents: int  # typical US price in cents; stores scale it (see places.price_pm)
     staple: bool = False  # carried by (almost) every grocery store
+    everyday: bool = False  # a hand-written grocery: carried by most grocery stores
 
 
 def size_label(size: float, unit: str, display: bool = False) -> str:
@@ -126,12 +127,12 @@ _SIZES = ("xs", "s", "m", "l", "xl")
 
 
 def _item(stem: str, name: str, category: str, size: float, unit: str, cents: int,
-          staple: bool = False) -> ItemData:
+          staple: bool = False, everyday: bool = False) -> ItemData:
     """Slug and name get the size appended: ("milk-whole", "Whole milk", ..., 1, "l")
     -> "milk-whole-1l", "Whole milk 1 l"."""
     return ItemData(f"{stem}-{size_label(size, unit)}".rstrip("-"),
                     f"{name} {size_label(size, unit, True)}".rstrip(), category, size, unit,
-                    cents, staple)
+                    cents, staple, everyday)
 
 
 def _generated(rng: random.Random) -> ItemData:
@@ -163,7 +164,8 @@ def catalogue_items(count: int, rng: random.Random) -> list[ItemData]:
     generated ones, skipping any slug already taken. Same rng state -> same list."""
     if count > 100_000:
         raise ValueError("the demo catalogue has room for at most 100,000 items")
-    items = [_item(*row, staple=n < STAPLES) for n, row in enumerate(HANDWRITTEN)][:count]
+    items = [_item(*row, staple=n < STAPLES, everyday=row[2] not in ("books", "apparel"))
+             for n, row in enumerate(HANDWRITTEN)][:count]
     seen = {item.slug for item in items}
     while len(items) < count:
         item = _generated(rng)

@@ -39,7 +39,8 @@ P = 2_147_483_647
 class StorePricing:
     store_id: int
     key: int  # random in [1, P)
-    factor_ppm: int  # chain price level x country conversion, in millionths
+    factors_ppm: tuple[int, ...]  # per category (by index): chain level x country
+    #                               conversion, in millionths
     coverage_pm: int  # share of the catalogue the store carries, per mille
     charm: int  # last digit of regular prices: 9 ($2.49), 8 in Japan (¥198)
     promo_ends: date  # the store's current flyer ends on this day
@@ -50,6 +51,7 @@ class ItemPricing:
     id: int
     key: int  # random in [1, P)
     base_cents: int
+    category: int  # index of the item's category, which picks the store's factor
     reach_pm: int  # added to a store's coverage: staples are in nearly every store
 
 
@@ -57,10 +59,11 @@ class ItemPricing:
 # PostgreSQL would overflow a 32-bit product of two keys instead of widening it.
 _items = Table("seed_item_pricing", MetaData(), Column("id", BigInteger, primary_key=True),
                Column("key", BigInteger), Column("base_cents", BigInteger),
-               Column("reach_pm", BigInteger), prefixes=["TEMPORARY"])
+               Column("category", BigInteger), Column("reach_pm", BigInteger),
+               prefixes=["TEMPORARY"])
 
 
-def _store_prices():
+def _store_prices(categories: int):
     """One store's rows for the prices table (the store's numbers are bind parameters).
     The hash h is uniform in [1, P); its mixed-radix "digits" drive independent choices:
     h % 1000 whether the store carries the item, the next digit (base 101) the price noise,
@@ -71,8 +74,10 @@ def _store_prices():
     item = _items.c
     h = (store("key") * item.key) % P
     noise_pm = 950 + h // 1000 % 101  # +-5 % per store and item
+    factor_ppm = case(*((item.category == n, store(f"factor_{n}"))
+                        for n in range(categories)))
     # Integer arithmetic only, so SQLite and PostgreSQL round identically.
-    raw = item.base_cents * store("factor_ppm") * noise_pm // 1_000_000_000
+    raw = item.base_cents * factor_ppm * noise_pm // 1_000_000_000
     regular = raw // 10 * 10 + store("charm")
     on_promo = h // 101_000 % 10 == 0  # ~10 % of prices
     promo_price = regular * (70 + h // 1_010_000 % 21) // 100  # 70-90 % of regular
@@ -86,6 +91,13 @@ def _store_prices():
     )
 
 
+def _parameters(store: StorePricing, now: datetime) -> dict:
+    """One store's bind parameters: its numbers, with one ``factor_N`` per category."""
+    row = {**asdict(store), "now": now}
+    row.update((f"factor_{n}", factor) for n, factor in enumerate(row.pop("factors_ppm")))
+    return row
+
+
 def load_prices(conn: Connection, stores: list[StorePricing], items: list[ItemPricing],
                 now: datetime) -> tuple[int, int]:
     """Fill the (empty) prices table with the prices of ``stores`` x ``items``, in the
@@ -97,10 +109,11 @@ def load_prices(conn: Connection, stores: list[StorePricing], items: list[ItemPr
     with indexes_rebuilt_after(conn, Price.__table__):
         # One statement, run once per store (executemany). Rows come out in (store, item)
         # order, the primary key's, because the item table is scanned in id order.
+        categories = len(stores[0].factors_ppm) if stores else 0
         prices = conn.execute(
-            insert(Price).from_select(columns, _store_prices())
+            insert(Price).from_select(columns, _store_prices(categories))
             .execution_options(preserve_rowcount=True),  # SQLAlchemy drops it otherwise
-            [{**asdict(store), "now": now} for store in stores],
+            [_parameters(store, now) for store in stores],
         ).rowcount
     _items.drop(conn)
     promotions = conn.scalar(select(func.count(Price.regular_amount)))

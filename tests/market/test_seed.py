@@ -1,5 +1,6 @@
 """The demo-data generator (seed/): realistic, deterministic, idempotent and fast."""
 import os
+import random
 import re
 import time
 from collections import Counter, defaultdict
@@ -13,7 +14,7 @@ from sqlalchemy import func, inspect, select, text
 
 from seed import seed_catalogue
 from seed.catalogue import plan_stores
-from seed.items import UNITS, catalogue_items
+from seed.items import HANDWRITTEN, UNITS, catalogue_items
 from seed.places import CITY_RADIUS_KM, COUNTRIES, stores_per_country
 
 TODAY = date(2031, 3, 14)  # fixed, so rows can be compared across databases and runs
@@ -71,12 +72,20 @@ def check_invariants(db, counts: dict, today: date) -> None:
     assert counts["stores"] == s.scalar(select(func.count(Store.id)))
     assert counts["items"] == s.scalar(select(func.count(Item.id)))
 
-    # Each store carries 40-90 % of the catalogue.
-    per_store = dict(s.execute(
-        select(Price.store_id, func.count()).group_by(Price.store_id)).all())
-    assert len(per_store) == counts["stores"]
-    for store_id, carried in per_store.items():
-        assert 0.40 <= carried / counts["items"] <= 0.90, store_id
+    # Each store carries every staple, at least 90 % of the other everyday groceries (the
+    # hand-written list) and 40-90 % of the rest (brand variants, books, clothes).
+    written = catalogue_items(len(HANDWRITTEN), random.Random(0))
+    kind_of = {i.slug: "staple" if i.staple else "everyday" if i.everyday else "other"
+               for i in written}
+    kinds = {item_id: kind_of.get(slug, "other")
+             for item_id, slug in s.execute(select(Item.id, Item.slug))}
+    for kind, low, high in (("staple", 1, 1), ("everyday", 0.9, 1), ("other", 0.4, 0.9)):
+        total = sum(k == kind for k in kinds.values())
+        per_store = Counter(store for store, item in s.execute(
+            select(Price.store_id, Price.item_id)) if kinds[item] == kind)
+        assert total == 0 or len(per_store) == counts["stores"], kind
+        for store_id, carried in per_store.items():
+            assert low <= carried / total <= high, (kind, store_id)
 
     # About 10 % on promotion: 70-90 % of the regular price, ending 3-21 days from today.
     assert 0.07 <= counts["promotions"] / counts["prices"] <= 0.13
@@ -280,3 +289,17 @@ def test_many_items_have_unique_readable_slugs():
     assert all(i.unit in UNITS and i.size > 0 and i.base_cents > 0 for i in items)
     assert {i.category for i in items} == CATEGORIES
     assert catalogue_items(5, random.Random(1))[0].slug == "milk-whole-1l"
+
+
+def test_big_cities_have_several_stores_of_three_or_more_chains():
+    stores = plan_stores(40)
+    by_city = defaultdict(list)
+    for store in stores:
+        by_city[store.country, store.city].append(store)
+    # Every city of the demo has a store; the big ones several, of different chains.
+    assert set(by_city) == set(CENTRES)
+    assert {city: len(s) for (country, city), s in by_city.items() if country == "US"} == {
+        "Boston": 5, "Chicago": 4, "Seattle": 2, "Austin": 2, "Denver": 2, "Atlanta": 1}
+    for city in ("Boston", "Chicago"):
+        assert len({s.chain_id for s in by_city["US", city]}) >= 3, city
+    assert max(by_city.values(), key=len)[0].city == "Boston"  # the demo's home city
