@@ -38,23 +38,29 @@ COUNTRIES = (
     CountryData("US", "United States", "USD", 2, 1000, 10, (
         ("boston", "Boston", 42.3601, -71.0589), ("chicago", "Chicago", 41.8781, -87.6298),
         ("seattle", "Seattle", 47.6062, -122.3321), ("austin", "Austin", 30.2672, -97.7431),
-        ("denver", "Denver", 39.7392, -104.9903), ("atlanta", "Atlanta", 33.7490, -84.3880)), (5, 4, 2, 2, 2, 1)),
+        ("denver", "Denver", 39.7392, -104.9903), ("atlanta", "Atlanta", 33.7490, -84.3880)),
+        (5, 4, 2, 2, 2, 1)),
     CountryData("CA", "Canada", "CAD", 2, 1350, 3, (
         ("toronto", "Toronto", 43.6532, -79.3832), ("montreal", "Montreal", 45.5017, -73.5673),
         ("vancouver", "Vancouver", 49.2827, -123.1207),
-        ("calgary", "Calgary", 51.0447, -114.0719)), (3, 2, 2, 1)),
+        ("calgary", "Calgary", 51.0447, -114.0719)),
+        (3, 2, 2, 1)),
     CountryData("GB", "United Kingdom", "GBP", 2, 780, 3, (
         ("london", "London", 51.5074, -0.1278), ("manchester", "Manchester", 53.4808, -2.2426),
-        ("leeds", "Leeds", 53.8008, -1.5491), ("bristol", "Bristol", 51.4545, -2.5879)), (3, 2, 1, 1)),
+        ("leeds", "Leeds", 53.8008, -1.5491), ("bristol", "Bristol", 51.4545, -2.5879)),
+        (3, 2, 1, 1)),
     CountryData("DE", "Germany", "EUR", 2, 920, 3, (
         ("berlin", "Berlin", 52.5200, 13.4050), ("hamburg", "Hamburg", 53.5511, 9.9937),
-        ("munich", "Munich", 48.1351, 11.5820), ("cologne", "Cologne", 50.9375, 6.9603)), (3, 2, 2, 1)),
+        ("munich", "Munich", 48.1351, 11.5820), ("cologne", "Cologne", 50.9375, 6.9603)),
+        (3, 2, 2, 1)),
     CountryData("FR", "France", "EUR", 2, 950, 3, (
         ("paris", "Paris", 48.8566, 2.3522), ("lyon", "Lyon", 45.7640, 4.8357),
-        ("marseille", "Marseille", 43.2965, 5.3698), ("lille", "Lille", 50.6292, 3.0573)), (3, 2, 1, 1)),
+        ("marseille", "Marseille", 43.2965, 5.3698), ("lille", "Lille", 50.6292, 3.0573)),
+        (3, 2, 1, 1)),
     CountryData("JP", "Japan", "JPY", 0, 1000, 3, (
         ("tokyo", "Tokyo", 35.6812, 139.7671), ("osaka", "Osaka", 34.6937, 135.5023),
-        ("nagoya", "Nagoya", 35.1815, 136.9066), ("fukuoka", "Fukuoka", 33.5904, 130.4017)), (3, 2, 1, 1)),
+        ("nagoya", "Nagoya", 35.1815, 136.9066), ("fukuoka", "Fukuoka", 33.5904, 130.4017)),
+        (3, 2, 1, 1)),
 )
 # Each city sits at its real centre (WGS 84 degrees; Tokyo: Tokyo Station); its stores are
 # scattered within CITY_RADIUS_KM of it (seed/catalogue.py). Migration 0002 holds a
