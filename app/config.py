@@ -6,6 +6,28 @@ from .clock import utcnow
 STORAGE_TIMEOUT = float(os.environ.get("RATELIMIT_STORAGE_TIMEOUT", "0.5"))  # seconds
 
 
+API_INTRODUCTION = """\
+Where can I buy this list of items at the lowest price? This API answers that over a
+catalogue of stores, items and prices in several countries, and shows by working example
+how an API provider uses **API keys**: to identify the applications that call it, restrict
+what they may do, cap how much they may do, and watch what they did.
+
+**Start with** `POST /v1/cheapest-stores` (a basket in, the cheapest single stores and the
+best plan over several stores out), or its `GET` form for quick tries. `GET /v1/items`,
+`/v1/stores`, `/v1/prices` and `/v1/deals` read the catalogue; `GET /v1/key` shows what
+your key may do and how much of today's quota is left.
+
+**Authentication:** send your key in the `X-API-Key` header, never in the URL (a key in
+the query string is refused with 400: URLs end up in logs). Click *Authorize* to try the
+operations here with your key.
+
+**Every answer** carries `X-Request-ID`; keyed answers carry `RateLimit-Policy` and
+`RateLimit`. Every error is `application/problem+json` with a stable `type`
+(`/problems/quota-exceeded`, ...): switch on it, never on the title. Bodies are
+`application/json`, and only that.
+"""
+
+
 class Config:
     # Database: embedded SQLite by default, PostgreSQL for scale-out
     # (DATABASE_URL=postgresql+psycopg://user@host/db).
@@ -45,9 +67,12 @@ class Config:
     # Requests larger than this are refused with 413 before they are parsed.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
 
-    # OpenAPI document and interactive docs (flask-smorest).
+    # OpenAPI document and interactive docs (flask-smorest). /docs opens with the
+    # introduction (info.description) and lists the marketplace's operations first.
     API_TITLE = "Store Price API"
     API_VERSION = "v1"
+    API_SPEC_OPTIONS = {"info": {"description": API_INTRODUCTION}}
+    OPENAPI_TAGS_FIRST = ("cheapest", "catalogue", "writes")  # the others follow as added
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"

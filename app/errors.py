@@ -43,6 +43,7 @@ TITLES = {
     "payload-too-large": "Request body too large",
     "unsupported-media-type": "Body is not JSON",
     "uri-too-long": "Request URI too long",
+    "expectation-failed": "Expect header not supported",
     "headers-too-large": "Request headers too large",
     "not-implemented": "Not implemented",
     "validation-error": "Invalid input",
@@ -56,7 +57,8 @@ TITLES = {
 TYPE_BY_STATUS = {400: "bad-request", 401: "missing-key", 404: "not-found",
                   405: "method-not-allowed", 408: "request-timeout", 409: "conflict",
                   413: "payload-too-large", 414: "uri-too-long",
-                  415: "unsupported-media-type", 422: "validation-error",
+                  415: "unsupported-media-type", 417: "expectation-failed",
+                  422: "validation-error",
                   429: "rate-limited", 431: "headers-too-large", 500: "internal-error",
                   501: "not-implemented", 503: "unavailable"}
 
@@ -132,11 +134,17 @@ class ProblemSchema(ma.Schema):
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api with problem+json errors instead of its own error format."""
+    """flask-smorest's Api with problem+json errors instead of its own error format, and
+    the document's tags (the sections of /docs) in the order OPENAPI_TAGS_FIRST gives."""
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
         return problem_response(from_http_exception(error))
+
+    def register_blueprint(self, blp, **options):
+        super().register_blueprint(blp, **options)
+        from .openapi import order_tags  # app/openapi.py imports this module
+        order_tags(self.spec, self._app.config.get("OPENAPI_TAGS_FIRST", ()))
 
 
 def register_error_handlers(app):

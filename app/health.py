@@ -1,15 +1,22 @@
 """Liveness: ``GET /healthz`` answers without a key and checks the database."""
-from .blueprint import Blueprint
+import marshmallow as ma
 from sqlalchemy import text
 
+from .blueprint import Blueprint
 from .errors import ProblemSchema
 from .extensions import db
 
 blp = Blueprint("health", __name__, description="Liveness")
 
 
+class HealthSchema(ma.Schema):
+    """What a live server answers (a dead database is the 503 problem instead)."""
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok"]))
+    database = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok"]))
+
+
 @blp.route("/healthz")
-@blp.response(200)
+@blp.response(200, HealthSchema)
 @blp.alt_response(503, description="Database unreachable", schema=ProblemSchema,
                   content_type="application/problem+json")
 def healthz():

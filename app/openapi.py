@@ -73,6 +73,14 @@ def exclusive_bounds(self, field, ret, **kwargs) -> dict:
     return bounds
 
 
+def order_tags(spec, first=()) -> None:
+    """The tags named in ``first`` lead, in that order; the others keep the order their
+    blueprints were registered in. flask-smorest appends a tag per blueprint and apispec
+    offers no way to order them, so the list it keeps (``_tags``) is sorted in place."""
+    rank = {name: position for position, name in enumerate(first)}
+    spec._tags.sort(key=lambda tag: rank.get(tag["name"], len(rank)))  # a stable sort
+
+
 def header_ref(name: str) -> dict:
     return {"$ref": f"#/components/headers/{name}"}
 

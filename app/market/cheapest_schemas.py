@@ -1,4 +1,4 @@
-"""Input and output of the cheapest-stores query (DESIGN §4)."""
+"""Input and output of the cheapest-stores query."""
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -121,7 +121,7 @@ class StoreRef(ma.Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     chain = fields.String(required=True, metadata={"description": "chain id"})
-    chain_name = fields.String()
+    chain_name = fields.String(required=True)
     city = fields.String(required=True)
     distance_km = DISTANCE
 
@@ -155,7 +155,7 @@ class PlanStopSchema(ma.Schema):
     store = fields.String(required=True, metadata={"description": "store id"})
     name = fields.String(required=True)
     chain = fields.String(required=True, metadata={"description": "chain id"})
-    chain_name = fields.String()
+    chain_name = fields.String(required=True)
     city = fields.String(required=True)
     distance_km = DISTANCE
     items = fields.List(fields.String(), required=True)

@@ -74,7 +74,8 @@ class StoreSchema(StrictSchema):
     id = fields.String(attribute="slug", required=True, validate=SLUG)
     name = text(required=True, min=1, max=120)
     chain = fields.String(required=True, validate=SLUG, metadata={"description": "chain id"})
-    chain_name = fields.String(dump_only=True, metadata={"description": "for display"})
+    chain_name = fields.String(dump_only=True, required=True,
+                               metadata={"description": "for display"})
     country = country_field(required=True)
     city = text(required=True, min=1, max=80)
     # Required for new stores; null only for a store from before release 2 whose place
@@ -86,24 +87,25 @@ class StoreSchema(StrictSchema):
 
 class StoreRow(StoreSchema):
     """What listings answer: lat/lon may be null (see StoreSchema)."""
-    lat = fields.Float(allow_none=True)
-    lon = fields.Float(allow_none=True)
+    lat = fields.Float(required=True, allow_none=True)
+    lon = fields.Float(required=True, allow_none=True)
 
 
 class PriceSchema(ma.Schema):
-    """Dumped from rows that carry the price plus its store/item slugs and currency."""
-    store = fields.String()
-    item = fields.String()
-    price = fields.String(metadata={"example": "1.99"})
-    regular_price = fields.String(allow_none=True)
-    promo_ends = fields.Date(allow_none=True)
-    currency = fields.String(metadata={"example": "USD"})
-    updated_at = UtcDateTime()
+    """Dumped from rows that carry the price plus its store/item slugs and currency
+    (catalogue.price_dict): every field is always sent, so every one is required."""
+    store = fields.String(required=True)
+    item = fields.String(required=True)
+    price = fields.String(required=True, metadata={"example": "1.99"})
+    regular_price = fields.String(required=True, allow_none=True)
+    promo_ends = fields.Date(required=True, allow_none=True)
+    currency = fields.String(required=True, metadata={"example": "USD"})
+    updated_at = UtcDateTime(required=True)
 
 
 class DealSchema(PriceSchema):
-    saving = fields.String(metadata={"description": "regular_price - price"})
-    saving_percent = fields.Integer()
+    saving = fields.String(required=True, metadata={"description": "regular_price - price"})
+    saving_percent = fields.Integer(required=True)
     distance_km = fields.Float(metadata={"description": "the store's, with near only"})
 
 
