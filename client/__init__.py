@@ -16,6 +16,17 @@ from .errors import (
 )
 from .sdk import StorePriceClient
 
-__all__ = ["StorePriceClient", "StorePriceError", "ConfigurationError", "NetworkError",
-           "ApiError", "AuthError", "ForbiddenError", "NotFoundError", "ValidationError",
-           "RateLimited", "QuotaExceeded", "ServerError"]
+__all__ = [
+                     "ApiError",
+                     "AuthError",
+                     "ConfigurationError",
+                     "ForbiddenError",
+                     "NetworkError",
+                     "NotFoundError",
+                     "QuotaExceeded",
+                     "RateLimited",
+                     "ServerError",
+                     "StorePriceClient",
+                     "StorePriceError",
+                     "ValidationError",
+]

@@ -4,10 +4,13 @@ The API's price answers name items by id only (``milk-whole-1l``), so the app ke
 directory of the items it has seen, fed by the searches it makes (``GET /v1/items?q=``).
 An id it has not seen yet is looked up once: a small catalogue is read whole (a few pages),
 a large one item by item. Nothing here is hard-coded: any item the key may see can be found.
-Each lookup is a call that counts against the key's daily quota, hence the cache.
+Each lookup is a call that counts against the key's daily quota, hence the cache. A
+catalogue read whole is the authority until it is ``ttl`` old: an id it lacks is unknown,
+answered without a call (a page full of made-up ids costs nothing).
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -21,6 +24,9 @@ WHOLE_CATALOGUE_MAX = 500  # read a catalogue this small whole, rather than item
 LOOKUPS_PER_CALL = 30      # bound on per-item lookups for one answer (each costs a call)
 SEARCH_PAGE = 50           # matches read per search, to rank them (one call)
 PER_UNIT = {"kg": "kg", "l": "l", "pcs": "piece"}
+ITEM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")  # what an id can look like: others are
+#                                                   unknown without asking
+SIZE_CLASS = (0.75, 1.34)  # an alternative's size, relative to the item's: "about the same"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,26 @@ class Item:
         """Name and size, as on a shelf label: "Milk, 1 l", "Whole milk 1 l"."""
         return f"{self.name}, {self.size_note}" if self.size_note else self.name
 
+    @property
+    def words(self) -> set[str]:
+        """The words of the name without its size: {"whole", "milk"}."""
+        name = self.name.removesuffix(self.size_label).lower()
+        return set(re.findall(r"[^\W\d_]+", name))
+
+    def could_replace(self, other: Item) -> bool:
+        """``self`` is the same kind of product as ``other`` in about the same size: the
+        same category and unit, a size within SIZE_CLASS of it, and one name within the
+        other ("Whole milk" and "Sunvale value whole milk")."""
+        low, high = SIZE_CLASS
+        return (self.id != other.id and self.category == other.category != ""
+                and self.unit == other.unit and low <= self.size / other.size <= high
+                and bool(self.words) and bool(other.words)
+                and (self.words <= other.words or other.words <= self.words))
+
+    def per_unit_value(self, price: str) -> Decimal:
+        """The price per kg, l or piece, for comparing items of different sizes."""
+        return Decimal(price) / Decimal(str(self.size))
+
     def unit_price(self, price: str) -> str:
         """The comparable price per kg, l or piece, in the price's own digits:
         "2.49" for 0.8 kg -> "3.11/kg"; "499" yen for 12 eggs -> "42/piece"; "" for a
@@ -95,7 +121,9 @@ class ItemDirectory:
         self._items: dict[str, Item] = {}
         self._searches: dict[str, tuple[float, list[str]]] = {}
         self._read_whole_at: float | None = None
+        self._complete = False   # the last whole read had the whole catalogue
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one whole read at a time
 
     def remember(self, rows: Iterable[dict[str, Any]]) -> list[Item]:
         items = [Item.from_api(row) for row in rows]
@@ -121,26 +149,62 @@ class ItemDirectory:
             self._searches[q] = (time.monotonic(), [item.id for item in items])
         return items
 
-    def resolve(self, api: StorePriceClient, ids: Iterable[str]) -> dict[str, Item]:
+    def resolve(self, api: StorePriceClient, ids: Iterable[str],
+                lookups: int = LOOKUPS_PER_CALL) -> dict[str, Item]:
         """Every id in ``ids`` described; ids the API does not know come back as
-        ``Item.unknown``."""
+        ``Item.unknown``. At most ``lookups`` per-item calls (a large catalogue only)."""
         wanted = list(dict.fromkeys(ids))
         if self._missing(wanted) and self._read_whole_at is None:
-            self._read_whole_catalogue(api)
-        for item_id in self._missing(wanted)[:LOOKUPS_PER_CALL]:
-            rows = api.items(q=item_id, per_page=20)["data"]
-            self.remember(row for row in rows if row["id"] == item_id)
+            self.read_whole(api)
+        if not self.complete:
+            candidates = [i for i in self._missing(wanted) if ITEM_ID.fullmatch(i)]
+            for item_id in candidates[:lookups]:
+                rows = api.items(q=item_id, per_page=20)["data"]
+                self.remember(row for row in rows if row["id"] == item_id)
         with self._lock:
             return {i: self._items.get(i) or Item.unknown(i) for i in wanted}
+
+    @property
+    def complete(self) -> bool:
+        """Whether the directory holds the whole catalogue, read less than ``ttl`` ago."""
+        return (self._complete and self._read_whole_at is not None
+                and time.monotonic() - self._read_whole_at < self.ttl)
+
+    def knows(self, item_id: str) -> bool:
+        with self._lock:
+            return item_id in self._items
+
+    def alternatives(self, item: Item, limit: int = 3) -> list[Item]:
+        """Items that could replace ``item`` (``Item.could_replace``), from those known."""
+        with self._lock:
+            known = list(self._items.values())
+        return sorted((other for other in known if other.could_replace(item)),
+                      key=lambda other: other.id)[:limit]
 
     def _missing(self, ids: list[str]) -> list[str]:
         with self._lock:
             return [i for i in ids if i not in self._items]
 
-    def _read_whole_catalogue(self, api: StorePriceClient) -> None:
-        first = api.items(per_page=100)
-        self.remember(first["data"])
-        self._read_whole_at = time.monotonic()
-        if first["total"] <= WHOLE_CATALOGUE_MAX:
-            for page in range(2, -(-first["total"] // 100) + 1):
-                self.remember(api.items(page=page, per_page=100)["data"])
+    def read_whole(self, api: StorePriceClient, if_older_than: float | None = None) -> None:
+        """Read a catalogue of at most WHOLE_CATALOGUE_MAX items whole (a larger one: its
+        first page). With ``if_older_than``, only when the last read is that old: several
+        threads asking at once make one read."""
+        with self._reading:
+            at = self._read_whole_at
+            if if_older_than is not None and at is not None and \
+                    time.monotonic() - at < if_older_than:
+                return
+            first = api.items(per_page=100)
+            rows = list(first["data"])
+            complete = first["total"] <= WHOLE_CATALOGUE_MAX
+            if complete:
+                for page in range(2, -(-first["total"] // 100) + 1):
+                    rows += api.items(page=page, per_page=100)["data"]
+            if complete:  # the authority now: items gone from the API are forgotten
+                items = {item.id: item for item in map(Item.from_api, rows)}
+                with self._lock:
+                    self._items = items
+            else:
+                self.remember(rows)
+            self._complete = complete
+            self._read_whole_at = time.monotonic()

@@ -8,7 +8,9 @@
 
 Exit status: 0 done; 1 the API refused the call or could not be reached; 2 bad command
 line or no key configured. Every failure is one line on stderr, never a traceback; the
-SDK's retries are not printed.
+SDK's retries are not printed. Names come from the API: what is printed goes through
+``terminal.printable``, so no escape sequence in a name reaches the terminal (JSON output
+escapes control characters itself).
 """
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ from .messages import describe, duration
 from .places import (
     DEFAULT_RADIUS_KM,
     Location,
-    city_location,
     cities_from_stores,
+    city_location,
     find_city,
     parse_near,
     parse_radius,
@@ -39,6 +41,7 @@ from .places import (
 )
 from .render import basket_json, basket_text, deals_json, deals_text
 from .sdk import KEY_VARIABLE, URL_VARIABLE, StorePriceClient
+from .terminal import printable
 from .today import todays_deals
 
 
@@ -56,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with StorePriceClient(args.url) as api:
             return _deals(api, args) if args.command == "deals" else _whoami(api, args)
     except ConfigurationError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     except StorePriceError as error:
-        print(f"error: {describe(error)}", file=sys.stderr)
+        print(printable(f"error: {describe(error)}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -74,10 +77,15 @@ def _show_notes() -> None:
     notes = logging.getLogger("storeprice")
     if not notes.handlers:
         handler = logging.StreamHandler()  # sys.stderr at the time of each message
-        handler.setFormatter(logging.Formatter("note: %(message)s"))
+        handler.setFormatter(_PrintableFormatter("note: %(message)s"))
         notes.addHandler(handler)
         notes.propagate = False
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,17 +133,18 @@ def _deals(api: StorePriceClient, args: argparse.Namespace) -> int:
         basket = parse_basket(entries) if entries else None
         location = _location(api, args, country)
     except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     directory = ItemDirectory()
     try:
         if basket is None:
             today = todays_deals(api, directory, location)
-            print(json.dumps(deals_json(today), indent=2) if args.json else deals_text(today))
+            print(json.dumps(deals_json(today), indent=2) if args.json
+                  else printable(deals_text(today)))
         else:
             answer = find_basket(api, directory, basket, location)
             print(json.dumps(basket_json(answer), indent=2) if args.json
-                  else basket_text(answer))
+                  else printable(basket_text(answer)))
     except ValidationError as error:
         if location.country is None and "country" in error.errors:
             # The API only infers the country for a key limited to exactly one.
@@ -169,7 +178,7 @@ def _location(api: StorePriceClient, args: argparse.Namespace,
 
 def _whoami(api: StorePriceClient, args: argparse.Namespace) -> int:
     key = api.whoami()
-    print(json.dumps(key, indent=2) if args.json else render_key(key))
+    print(json.dumps(key, indent=2) if args.json else printable(render_key(key)))
     return 0
 
 

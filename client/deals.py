@@ -4,6 +4,10 @@ One ``POST /v1/cheapest-stores`` (with ``near`` when the shopper's place is know
 best single store and the best two-store plan; they are turned into per-store shopping
 lists with item names, sizes, unit prices, sale badges, distances and subtotals. Used by
 the CLI and the web page, so both give the same answer.
+
+A second store is a second trip: the plan is offered only when it saves at least
+``TripThreshold`` (default $2 or 5 % of the single store's total, whichever is less) or
+buys items the single store lacks; a smaller saving is named, so the shopper can judge.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .catalogue import Item, ItemDirectory
+from .catalogue import LOOKUPS_PER_CALL, Item, ItemDirectory
 from .errors import NotFoundError
 from .places import Location
 from .sdk import StorePriceClient
@@ -22,6 +26,33 @@ MAX_QUANTITY = 99  # the API's limit; checked here too so the shopper hears it e
 RANKED_STORES = 50  # ask for the API's maximum, so plan stores come with their prices
 
 Basket = list[tuple[str, int]]  # (item id, quantity), in the shopper's order
+# About two US dollars in each currency the API serves (a rough, fixed rate is enough to
+# decide whether a trip is worth it); another currency: the percentage alone decides.
+DOLLAR_RATES = {"USD": Decimal(1), "CAD": Decimal("1.35"), "GBP": Decimal("0.78"),
+                "EUR": Decimal("0.93"), "JPY": Decimal(150)}
+
+
+@dataclass(frozen=True)
+class TripThreshold:
+    """When a second store is worth the trip: it saves ``dollars`` (in the answer's
+    currency, at DOLLAR_RATES) or ``percent`` of the single store's total."""
+    dollars: Decimal = Decimal(2)
+    percent: Decimal = Decimal(5)
+
+    def worth(self, saving: Decimal, single_total: Decimal, currency: str | None) -> bool:
+        rate = DOLLAR_RATES.get(currency or "")
+        by_amount = rate is not None and saving >= self.dollars * rate
+        return by_amount or saving * 100 >= self.percent * single_total
+
+    @classmethod
+    def from_text(cls, dollars: str | None, percent: str | None) -> TripThreshold:
+        """From configuration text ("2", "5"); a missing value keeps its default."""
+        default = cls()
+        try:
+            return cls(Decimal(dollars) if dollars else default.dollars,
+                       Decimal(percent) if percent else default.percent)
+        except ArithmeticError as error:
+            raise ValueError(f"Not a number: {dollars!r} or {percent!r}.") from error
 
 
 def parse_basket(entries: Iterable[str]) -> Basket:
@@ -99,7 +130,8 @@ class BasketAnswer:
     currency: str | None
     basket: list[tuple[Item, int]]
     single: Choice | None = None
-    plan: Choice | None = None   # only when two stores beat one
+    plan: Choice | None = None   # only when two stores beat one by a trip's worth
+    small_plan: Choice | None = None  # two stores beat one, but by less than that
     unknown: list[str] = field(default_factory=list)       # ids not in the catalogue
     not_sold: list[Item] = field(default_factory=list)     # no store nearby sells them
 
@@ -111,18 +143,26 @@ class BasketAnswer:
 
 
 def find_basket(api: StorePriceClient, directory: ItemDirectory, basket: Basket,
-                location: Location) -> BasketAnswer:
-    """Ask the API where to buy ``basket`` near ``location``."""
-    unknown: list[str] = []
+                location: Location, threshold: TripThreshold = TripThreshold(),
+                lookups: int = LOOKUPS_PER_CALL, trust_catalogue: bool = False
+                ) -> BasketAnswer:
+    """Ask the API where to buy ``basket`` near ``location``. With ``trust_catalogue``
+    (the web page), ids the directory knows to be unknown (it holds the whole catalogue
+    the key may see) are not sent: the API would only refuse them, and bill the refusal.
+    The command line sends them, so that the API says why (a 403 names the category)."""
+    items = directory.resolve(api, [item for item, _ in basket], lookups)
+    unknown = [i for i, _ in basket
+               if trust_catalogue and directory.complete and not directory.knows(i)]
+    basket = [line for line in basket if line[0] not in unknown]
+    answer = None
     try:
-        answer = _ask(api, basket, location)
+        answer = _ask(api, basket, location) if basket else None
     except NotFoundError as error:
         if not error.unknown:  # e.g. an unknown country: nothing to drop, so report it
             raise
-        unknown = list(error.unknown)
+        unknown += list(error.unknown)
         basket = [line for line in basket if line[0] not in unknown]
         answer = _ask(api, basket, location) if basket else None
-    items = directory.resolve(api, [item for item, _ in basket])
     result = BasketAnswer(location, None, None, [(items[i], q) for i, q in basket],
                           unknown=unknown)
     if answer is None:  # every item was unknown
@@ -135,7 +175,12 @@ def find_basket(api: StorePriceClient, directory: ItemDirectory, basket: Basket,
         result.single = Choice(top["total"], [_stop(top["store"], top["total"],
                                                      top["lines"], items)],
                                [items[i] for i in top["missing"]])
-        result.plan = _two_store_plan(api, answer, dict(basket), items, result.single)
+        plan = _two_store_plan(api, answer, dict(basket), items, result.single)
+        if plan is not None and (plan.saving is None or threshold.worth(
+                Decimal(plan.saving), Decimal(top["total"]), result.currency)):
+            result.plan = plan
+        else:
+            result.small_plan = plan
     return result
 
 

@@ -23,6 +23,16 @@ class ConfigurationError(StorePriceError):
     """The client is not set up to call the API (for example, no key configured)."""
 
 
+class TooManyLookups(StorePriceError):
+    """Not the API's answer but the shopper page's own guard (guard.py): this visitor, or
+    the whole site, has used its API calls for the minute, so the call was not made."""
+
+    def __init__(self, retry_after: float, whole_site: bool) -> None:
+        super().__init__("too many price lookups for this minute")
+        self.retry_after = retry_after
+        self.whole_site = whole_site
+
+
 class NetworkError(StorePriceError):
     """The API could not be reached or did not answer in time, even after retries."""
 

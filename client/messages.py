@@ -17,6 +17,7 @@ from .errors import (
     RateLimited,
     ServerError,
     StorePriceError,
+    TooManyLookups,
     ValidationError,
 )
 from .sdk import KEY_VARIABLE
@@ -58,6 +59,10 @@ def for_shopper(error: StorePriceError) -> str:
     if isinstance(error, (AuthError, ConfigurationError)):
         return ("Prices are unavailable right now: this site's price service is not set up "
                 "correctly. Please try again later.")
+    if isinstance(error, TooManyLookups):
+        return ("Lots of price lookups right now: please wait a minute and try again."
+                if error.whole_site else "You have looked up a lot of prices in a short "
+                "time: please wait a minute and try again.")
     if isinstance(error, QuotaExceeded):
         return ("This site has used all of today's price lookups. They start again at "
                 f"midnight UTC{_in(error.retry_after)}.")

@@ -1,8 +1,11 @@
 """Where the shopper is: a city picked from a list, or coordinates ("LAT,LON").
 
 The cities come from the API itself, not from a list in this app: ``GET /v1/stores``
-gives every store the key may see with its city and coordinates, and a city's centre is
-taken as the middle of its stores (the API has no city endpoint). A shopper who gives
+gives every store the key may see with its city and coordinates (the API has no city
+endpoint). A city's centre is where the city really is, from a small gazetteer of the
+cities this partner serves (``CENTRES``; a real app would ask a geocoder); a city missing
+from it is placed at the middle of its stores. The middle of two stores is nowhere a
+shopper stands: measured from there, both stores look equally near. A shopper who gives
 coordinates is placed in the country of the nearest city, which the API needs to know.
 """
 from __future__ import annotations
@@ -19,6 +22,23 @@ RADII_KM = (2, 5, 10, 25, 50)
 DEFAULT_RADIUS_KM = 10
 MAX_RADIUS_KM = 100       # the API's limit
 MAX_STORE_PAGES = 20      # at 100 stores a page: enough for the demo's 1,000 stores
+# (country, city) -> (lat, lon) of the city centre, WGS 84 degrees (Tokyo: Tokyo Station).
+CENTRES = {
+    ("US", "Boston"): (42.3601, -71.0589), ("US", "Chicago"): (41.8781, -87.6298),
+    ("US", "Seattle"): (47.6062, -122.3321), ("US", "Austin"): (30.2672, -97.7431),
+    ("US", "Denver"): (39.7392, -104.9903), ("US", "Atlanta"): (33.7490, -84.3880),
+    ("US", "New York"): (40.7128, -74.0060),
+    ("CA", "Toronto"): (43.6532, -79.3832), ("CA", "Montreal"): (45.5017, -73.5673),
+    ("CA", "Vancouver"): (49.2827, -123.1207), ("CA", "Calgary"): (51.0447, -114.0719),
+    ("GB", "London"): (51.5074, -0.1278), ("GB", "Manchester"): (53.4808, -2.2426),
+    ("GB", "Leeds"): (53.8008, -1.5491), ("GB", "Bristol"): (51.4545, -2.5879),
+    ("DE", "Berlin"): (52.5200, 13.4050), ("DE", "Hamburg"): (53.5511, 9.9937),
+    ("DE", "Munich"): (48.1351, 11.5820), ("DE", "Cologne"): (50.9375, 6.9603),
+    ("FR", "Paris"): (48.8566, 2.3522), ("FR", "Lyon"): (45.7640, 4.8357),
+    ("FR", "Marseille"): (43.2965, 5.3698), ("FR", "Lille"): (50.6292, 3.0573),
+    ("JP", "Tokyo"): (35.6812, 139.7671), ("JP", "Osaka"): (34.6937, 135.5023),
+    ("JP", "Nagoya"): (35.1815, 136.9066), ("JP", "Fukuoka"): (33.5904, 130.4017),
+}
 _NEAR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -46,6 +66,7 @@ class Location:
     country: str | None
     near: tuple[float, float] | None
     radius_km: float = DEFAULT_RADIUS_KM
+    stores_in: str | None = None     # a city without coordinates: only its stores count
 
     @property
     def within(self) -> str:
@@ -81,6 +102,11 @@ def parse_radius(text: str | float | None) -> float | None:
 
 def cities_from_stores(api: StorePriceClient) -> list[City]:
     """Every city with stores the key may see, with its centre; sorted by country, name."""
+    return cities_and_stores(api)[0]
+
+
+def cities_and_stores(api: StorePriceClient) -> tuple[list[City], dict[str, dict]]:
+    """The cities, and the stores by id (their names, for answers that give only ids)."""
     by_city: dict[tuple[str, str], list[dict]] = {}
     for page in range(1, MAX_STORE_PAGES + 1):
         answer = api.stores(page=page, per_page=100)
@@ -94,11 +120,18 @@ def cities_from_stores(api: StorePriceClient) -> list[City]:
         if not placed:
             cities.append(City(name, country, None, None, len(stores)))
             continue
-        lat = round(sum(s["lat"] for s in placed) / len(placed), 4)
-        lon = round(sum(s["lon"] for s in placed) / len(placed), 4)
+        lat, lon = CENTRES.get((country, name)) or (
+            round(sum(s["lat"] for s in placed) / len(placed), 4),
+            round(sum(s["lon"] for s in placed) / len(placed), 4))
         reach = max(_km(lat, lon, s["lat"], s["lon"]) for s in placed)
         cities.append(City(name, country, lat, lon, len(stores), round(reach, 2)))
-    return cities
+    return cities, {s["id"]: s for stores in by_city.values() for s in stores}
+
+
+def busiest_city(cities: list[City]) -> City | None:
+    """Where a shopper who has said nothing is most likely to find a choice: the city
+    with the most stores (the first of them, in the list's order, on a tie)."""
+    return max(cities, key=lambda city: city.stores, default=None)
 
 
 def find_city(cities: list[City], name: str) -> City:
@@ -117,7 +150,8 @@ def nearest_city(cities: list[City], lat: float, lon: float) -> City | None:
 
 def city_location(city: City, radius_km: float | None = None) -> Location:
     near = (city.lat, city.lon) if city.lat is not None and city.lon is not None else None
-    return Location(city.name, city.country, near, radius_km or city.radius_km)
+    return Location(city.name, city.country, near, radius_km or city.radius_km,
+                    None if near else city.name)
 
 
 def point_location(cities: list[City], near: tuple[float, float],
@@ -137,19 +171,22 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 class CityList:
-    """The cities, fetched at most every ``ttl`` seconds (listing stores costs calls)."""
+    """The cities and stores, fetched at most every ``ttl`` seconds whoever asks (listing
+    stores costs calls): one fetch at a time, the others wait for its answer."""
 
     def __init__(self, ttl: float = 600) -> None:
         self.ttl = ttl
         self._cities: list[City] = []
+        self._stores: dict[str, dict] = {}
         self._at: float | None = None
         self._lock = threading.Lock()
 
     def get(self, api: StorePriceClient) -> list[City]:
+        return self.get_with_stores(api)[0]
+
+    def get_with_stores(self, api: StorePriceClient) -> tuple[list[City], dict[str, dict]]:
         with self._lock:
-            if self._at is not None and time.monotonic() - self._at < self.ttl:
-                return self._cities
-        cities = cities_from_stores(api)
-        with self._lock:
-            self._cities, self._at = cities, time.monotonic()
-        return cities
+            if self._at is None or time.monotonic() - self._at >= self.ttl:
+                self._cities, self._stores = cities_and_stores(api)
+                self._at = time.monotonic()
+            return self._cities, self._stores

@@ -25,7 +25,7 @@ def basket_text(answer: BasketAnswer) -> str:
         if single.missing:
             out.append(f"  Not sold there: {_names(single.missing)}.")
         out.append("")
-        out += _plan(answer.plan, single)
+        out += _plan(answer.plan, single, answer.small_plan)
     if answer.not_sold and single is not None:  # (without a store, the note said it all)
         out.append(f"Not sold {answer.location.within}: {_names(answer.not_sold)}.")
     if answer.unknown:
@@ -41,7 +41,12 @@ def _count(basket: list[tuple[Item, int]]) -> str:
     return count if units == items else f"{count} ({units} units)"
 
 
-def _plan(plan: Choice | None, single: Choice) -> list[str]:
+def _plan(plan: Choice | None, single: Choice, small: Choice | None = None) -> list[str]:
+    if plan is None and small is not None and small.saving:
+        names = " and ".join(stop.name for stop in small.stops)
+        return [f"Best two-store plan: splitting the list over {names} would save only "
+                f"{small.saving}, not worth a second trip; buy everything at "
+                f"{single.stops[0].name}.", ""]
     if plan is None:
         return [f"Best two-store plan: none is cheaper; buy everything at "
                 f"{single.stops[0].name}.", ""]
@@ -104,7 +109,8 @@ def basket_json(answer: BasketAnswer) -> dict[str, Any]:
                            for s in c.stops]}
     return {"location": _location_json(answer.location), "country": answer.country,
             "currency": answer.currency, "best_store": choice(answer.single),
-            "plan": choice(answer.plan), "not_sold": [i.id for i in answer.not_sold],
+            "plan": choice(answer.plan), "small_plan": choice(answer.small_plan),
+            "not_sold": [i.id for i in answer.not_sold],
             "unknown": answer.unknown}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalogue import Item, ItemDirectory, category_label
+from .catalogue import LOOKUPS_PER_CALL, Item, ItemDirectory, category_label
 from .places import Location
 from .sdk import StorePriceClient
 
@@ -44,15 +44,15 @@ class DealsToday:
 
 
 def todays_deals(api: StorePriceClient, directory: ItemDirectory, location: Location,
-                 limit: int = DEALS_SHOWN) -> DealsToday:
+                 limit: int = DEALS_SHOWN, lookups: int = LOOKUPS_PER_CALL) -> DealsToday:
     near: dict[str, Any] = ({"near": location.near, "radius_km": location.radius_km}
                             if location.near else {})
     stores = {s["id"]: s for s in api.stores(location.country, per_page=100, **near)["data"]}
     rows = api.deals(location.country, per_page=limit, **near)["data"]
-    if not location.near:  # a city without coordinates: its stores only
-        stores = {i: s for i, s in stores.items() if s.get("city") == location.label}
+    if location.stores_in:  # a city without coordinates: its stores only
+        stores = {i: s for i, s in stores.items() if s.get("city") == location.stores_in}
         rows = [row for row in rows if row["store"] in stores]
-    items = directory.resolve(api, [row["item"] for row in rows])
+    items = directory.resolve(api, [row["item"] for row in rows], lookups)
     today = DealsToday(location)
     groups: dict[str, list[Deal]] = {}
     for row in rows:

@@ -44,13 +44,14 @@ def test_plan_near_a_city_with_names_sizes_and_distances(api_server, cli):
     code, out, err = cli(api_server.key(), "deals", "--url", api_server.url,
                          "--city", "Boston", "milk:2", "bread", "caviar")
     assert code == 0 and err == ""
-    # The city's centre is the middle of its two stores, 2.2 km from each.
+    # Measured from Boston's real centre, where us-posh-1 stands; us-cheapo-1 is 4.4 km west.
     assert "Where to buy 2 items (3 units) within 10 km of Boston today, prices in USD:" in out
-    assert "Best single store: Us Cheapo 1 (Boston, 2.2 km), total 7.47" in out
+    assert "Best single store: Us Cheapo 1 (Boston, 4.4 km), total 7.47" in out
     assert "  2 x Milk, 1 l     1.99 each (1.99/l)  = 3.98" in out
     assert "  1 x Bread, 800 g  3.49 each (4.36/kg)  = 3.49" in out
+    # Two stores save 0.50 of 7.47 (6.7 %): worth a trip (5 % or $2 is the threshold).
     assert "Best two-store plan: total 6.97, saves 0.50 against Us Cheapo 1" in out
-    assert "  Us Posh 1 (Boston, 2.2 km): subtotal 2.99" in out
+    assert "  Us Posh 1 (Boston, 0.0 km): subtotal 2.99" in out
     assert "    1 x Bread, 800 g  2.99 each (3.74/kg)  = 2.99" in out
     assert "Denver" not in out  # its cheaper milk is 2,800 km away
     assert "Not in the catalogue: caviar." in out
@@ -95,7 +96,7 @@ def test_json(api_server, cli):
     assert report["location"]["label"] == "Boston" and report["location"]["radius_km"] == 10
     best = report["best_store"]
     assert (best["total"], best["stores"][0]["id"], best["stores"][0]["distance_km"]) == (
-        "8.47", "us-posh-1", 2.22)
+        "8.47", "us-posh-1", 0.0)
     assert (report["plan"]["total"], report["plan"]["saving"]) == ("7.97", "0.50")
     assert report["plan"]["stores"][1]["lines"] == [{
         "item": "bread", "name": "Bread", "size": "800 g", "quantity": 2, "unit_price": "2.99",

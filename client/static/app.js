@@ -1,5 +1,7 @@
-// The shopper page's script: search as you type, the list (add, quantity, remove), the
-// list kept across reloads in localStorage, and "use my location". It talks only to the
+// The shopper page's script: search as you type (with each item's best price nearby), the
+// list (add, quantity, remove, swap for a cheaper alternative), the list kept across
+// reloads in localStorage, and "use my location" (taken at once on a first visit when the
+// browser has already been allowed to share it; never asked for unprompted). It talks only to the
 // page's own server (/items); the API key never reaches the browser.
 "use strict";
 
@@ -30,8 +32,6 @@ document.addEventListener("DOMContentLoaded", () => {
     try { localStorage.setItem(STORE_KEY, JSON.stringify(items)); } catch (e) { /* private mode */ }
     const count = items.length ? `(${items.length})` : "";
     $("#list-count").textContent = count;
-    const pinned = $("#to-list-count");
-    if (pinned) pinned.textContent = count;
     $("#list-empty").hidden = items.length > 0;
   }
 
@@ -111,6 +111,20 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("click", (event) => {
     const deal = event.target.closest(".add-deal");
     if (deal) add({ id: deal.dataset.id, name: deal.dataset.name, size: deal.dataset.size });
+    const swap = event.target.closest(".swap");
+    if (swap) {
+      const row = rowFor(swap.dataset.replaces);
+      const item = { id: swap.dataset.id, name: swap.dataset.name, size: swap.dataset.size };
+      if (row && !rowFor(item.id)) {
+        const qty = row.querySelector("input[name=qty]").value;
+        row.replaceWith(addRow(item, qty));
+      } else if (!row) {
+        add(item);
+      }
+      save();
+      status.textContent = `${item.name} is on your list instead.`;
+      swap.disabled = true;
+    }
   });
 
   // --- search as you type -------------------------------------------------------------
@@ -125,12 +139,32 @@ document.addEventListener("DOMContentLoaded", () => {
       button.className = "result";
       button.dataset.item = JSON.stringify({ id: item.id, name: item.name, size: item.size });
       const label = document.createElement("span");
-      label.textContent = item.label;
+      label.className = "result-what";
+      const name = document.createElement("span");
+      name.textContent = item.label;
+      label.append(name);
+      const price = document.createElement("span");
+      price.className = "result-price";
+      if (item.price) {
+        const amount = document.createElement("strong");
+        amount.textContent = item.price;
+        price.append(amount, ` ${item.per_unit ? `(${item.per_unit}) ` : ""}at ${item.store}`);
+        if (item.on_sale) {
+          const badge = document.createElement("span");
+          badge.className = "badge sale";
+          badge.textContent = "Sale";
+          price.append(" ", badge, ` was ${item.regular_price}`);
+        }
+      } else {
+        price.textContent = "not sold near you";
+      }
+      label.append(price);
       const action = document.createElement("span");
       action.className = "add";
       action.textContent = "Add";
       action.setAttribute("aria-hidden", "true");
-      button.setAttribute("aria-label", `Add ${item.label}`);
+      button.setAttribute("aria-label", `Add ${item.label}` + (item.price
+        ? `, ${item.price} at ${item.store}${item.on_sale ? ", on sale" : ""}` : ""));
       button.append(label, action);
       li.append(button);
       return li;
@@ -144,7 +178,13 @@ document.addEventListener("DOMContentLoaded", () => {
     if (pending) pending.abort();  // an answer to an older query must not overwrite this one
     pending = new AbortController();
     try {
-      const response = await fetch(`/items?q=${encodeURIComponent(query)}`,
+      // Where the shopper is, as the form says, so the prices are the ones near them.
+      const where = new URLSearchParams({ q: query });
+      for (const field of ["city", "lat", "lon", "radius_km"]) {
+        const value = form.elements[field] && form.elements[field].value;
+        if (value) where.set(field, value);
+      }
+      const response = await fetch(`/items?${where}`,
                                    { signal: pending.signal, headers: { Accept: "application/json" } });
       const body = await response.json();
       if (!response.ok) throw new Error(body.error || "The search is unavailable right now.");
@@ -197,6 +237,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const locate = $("#locate");
   if (navigator.geolocation && locate) {
     locate.hidden = false;
+    // A first visit (nothing chosen yet) starts where the shopper is, if the browser is
+    // already allowed to say; otherwise the server's default (the city with most stores).
+    if (form.hasAttribute("data-first-visit") && navigator.permissions) {
+      navigator.permissions.query({ name: "geolocation" }).then((permission) => {
+        if (permission.state === "granted") locate.click();
+      }, () => {});
+    }
     locate.addEventListener("click", () => {
       locate.disabled = true;
       navigator.geolocation.getCurrentPosition((position) => {
