@@ -8,6 +8,7 @@ from .. import usage as usage_service
 from ..schemas import ReportWindow, report_window
 from . import CommandGroup
 from .keys import load_options
+from .terminal import printable
 
 usage_cli = CommandGroup("usage", help="Usage reports and anomaly flags.")
 
@@ -29,7 +30,7 @@ def report(start, end, as_csv):
     for row in billing:
         name = " ".join(filter(None, (row["name"], "(deleted)" if row["deleted"] else "")))
         click.echo(f"{row['key_id']:<10} {row['plan']:<10} {row['calls']:>8} {row['units']:>8} "
-                   f"{'$' + row['amount_usd']:>10}  {name}")
+                   f"{'$' + row['amount_usd']:>10}  {printable(name)}")
 
 
 @usage_cli.command("anomalies")
