@@ -37,7 +37,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     # The key layer puts every request through its pipeline; only these need no key.
-    keys.init_app(app, api, public={"health.healthz", "docs.assets"})
+    keys.init_app(app, api, public={"health.healthz", "docs.assets"},
+                  dimensions=market.DIMENSIONS)
     market.init_app(app, api)  # the API the keys protect
     from .health import blp as health
     api.register_blueprint(health)

@@ -195,7 +195,7 @@ def test_429_names_the_violated_policy(client, make_key, catalogue):
 
 @pytest.mark.parametrize("expires_in", ["0s", "0d", "000m"])
 def test_expires_in_must_be_in_the_future(app, client, make_key, expires_in):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     keys_before = row_count(app, "api_keys")
     response = client.post("/v1/admin/keys", json={"name": "x", "expires_in": expires_in},
                            headers=admin)
@@ -204,7 +204,7 @@ def test_expires_in_must_be_in_the_future(app, client, make_key, expires_in):
 
 
 def test_usage_report_from_after_to_is_422(client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     response = client.get("/v1/admin/usage?from=2026-02-02&to=2026-02-01", headers=admin)
     assert "from" in assert_traced_problem(response, 422, "validation-error")["errors"]
     same_day = client.get("/v1/admin/usage?from=2026-02-01&to=2026-02-01", headers=admin)

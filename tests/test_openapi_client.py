@@ -92,7 +92,7 @@ def test_partner_flow(generated, api_server):  # noqa: F811
 
 def test_admin_flow(generated, api_server):  # noqa: F811
     models = importlib.import_module(f"{PACKAGE}.models")
-    admin = client_for(generated, api_server.url, api_server.key(scopes=["admin"]))
+    admin = client_for(generated, api_server.url, api_server.key(scopes=["read", "write", "admin"]))
 
     created = api(generated, "admin.create_key").sync(client=admin, body=models.KeyCreate(
         name="generated", scopes=[models.KeyCreateScopesItem.READ], countries=["US"],

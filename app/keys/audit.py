@@ -1,4 +1,5 @@
-"""The audit trail: who changed which key or plan, when, from where, and what changed.
+"""The audit trail: who changed which key, plan or owner, when, from where, and what
+changed. Over HTTP the actor is the calling key, recorded with its owner (organisation).
 
 Every lifecycle service (lifecycle.py, plans.py) calls ``record`` before it commits, so the
 event and the change land in one transaction: both or neither. Events are append-only
@@ -47,8 +48,10 @@ def diff(before: dict, after: dict) -> dict:
 def record(action: str, target: str, changes: dict) -> AuditEvent:
     """Add one event to the current transaction; the caller's commit writes both."""
     in_request = has_request_context()
+    caller = g.get("caller") if in_request else None
     event = AuditEvent(
-        at=now(), actor=actor(), action=action, target=target,
+        at=now(), actor=actor(), actor_owner=caller.owner if caller is not None else None,
+        action=action, target=target,
         changes={k: v for k, v in changes.items() if k not in SECRET_FIELDS},
         request_id=g.get("request_id") if in_request else None,
         ip=request.remote_addr if in_request else None)

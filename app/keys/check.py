@@ -1,10 +1,11 @@
 """Step 1 of the pipeline, the key check: who is calling?
 
-A key in the URL is refused; a missing, malformed or unknown key is a 401; only once the
-secret has verified does the answer say *why* a real key is refused (revoked, expired,
-not yet valid). The verified key, with its plan's limits and today's count read in the
-same query, becomes a ``Caller`` that later steps read (server binding, scope,
-restrictions, limits).
+A key in the URL is refused; a missing, malformed or unknown key is a 401
+(``authenticate``). Only once the secret has verified does the answer say *why* a real key
+is refused: revoked, expired, not yet valid (``check_validity``, a refusal that spends the
+key's minute window like any other). The verified key, with its plan's limits, its
+owner's shared limit and today's counts read in the same query, becomes a ``Caller`` that
+later steps read (server binding, scope, restrictions, limits, the subset rule).
 
 The moment of the check is the request's one clock reading (``app.clock``), taken by the
 pipeline before this step."""
@@ -20,40 +21,52 @@ from ..errors import Problem
 from ..extensions import request_connection
 from . import format as keyformat
 from .limits import auth_failure
-from .models import ApiKey, DailyQuota, Plan
+from .models import ApiKey, DailyQuota, Owner, OwnerQuota, Plan
 from .plans import effective_limits
+from .restrictions import Restrictions
 
 # One round trip: the key, its plan's limits (a change to the plan applies from the next
-# call) and what it has used today (for the RateLimit headers and GET /v1/key on calls
-# that the daily quota does not count).
+# call), its owner's shared daily limit, and what key and owner have used today (for the
+# RateLimit headers and GET /v1/key on calls that the daily quota does not count).
+TODAY = bindparam("day", type_=Date())
 KEY_BY_ID = (select(ApiKey.__table__, Plan.daily_limit.label("plan_daily_limit"),
                     Plan.rate_limit.label("plan_rate_limit"),
-                    DailyQuota.used.label("used_today"))
+                    DailyQuota.used.label("used_today"),
+                    Owner.daily_limit.label("owner_daily_limit"),
+                    OwnerQuota.used.label("owner_used_today"))
              .join(Plan, ApiKey.plan == Plan.id)
-             .outerjoin(DailyQuota, (DailyQuota.key_id == ApiKey.id)
-                        & (DailyQuota.day == bindparam("day", type_=Date())))
+             .outerjoin(DailyQuota, (DailyQuota.key_id == ApiKey.id) & (DailyQuota.day == TODAY))
+             .outerjoin(Owner, Owner.owner == ApiKey.owner)
+             .outerjoin(OwnerQuota, (OwnerQuota.owner == ApiKey.owner) & (OwnerQuota.day == TODAY))
              .where(ApiKey.id == bindparam("key_id")))
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "x-api-key", "x_api_key", "token"}
 
 
 @dataclass(frozen=True)
 class Caller:
-    """A verified key, copied out of the ORM so later steps never reload it."""
+    """A verified key, copied out of the row so later steps never reload it."""
     id: str
+    owner: str
+    plan: str
     scopes: frozenset[str]
-    countries: frozenset[str] | None
-    categories: frozenset[str] | None
+    restrictions: Restrictions  # per declared dimension (restrictions.py)
     daily_limit: int  # effective: the key's override, else its plan's
     rate_limit: str
     allowed_ips: str | None  # server binding (binding.py); None = anywhere
     last_used_at: datetime | None
+    revoked_at: datetime | None = None
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
     used_today: int = 0  # calls admitted today before this one
+    owner_daily_limit: int | None = None  # the organisation's shared limit, if set
+    owner_used_today: int = 0
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
     sunset: datetime | None = None
 
 
 def authenticate() -> Caller:
-    """Return the calling key or raise a 400/401/429 problem."""
+    """Return the key whose secret verified (valid or not: see check_validity), or raise
+    a 400/401/429 problem."""
     if any(name.lower() in QUERY_KEY_NAMES or value.startswith("spk_")
            for name, value in request.args.items(multi=True)):
         raise Problem(400, "key-in-query",
@@ -88,34 +101,38 @@ def authenticate() -> Caller:
     if not verified:
         raise auth_failure(client_ip, _invalid("The API key is not recognised."))
 
-    # Only now that the secret is proven do we say *why* a real key is refused; metering
-    # records such a refusal under the key id (a stale deployment shows up), never billed.
+    # Metering records any refusal from here on under the key id (a stale deployment
+    # shows up), never billed.
     g.verified_key_id = key.id
-    if key.revoked_at is not None:
-        raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=key.id)
-    if key.expires_at is not None and moment >= key.expires_at:
-        raise Problem(401, "expired-key",
-                      f"This API key expired at {key.expires_at:%Y-%m-%dT%H:%M:%SZ}.",
-                      key_id=key.id)
-    if key.not_before is not None and moment < key.not_before:
-        raise Problem(401, "key-not-yet-valid",
-                      f"This API key is valid from {key.not_before:%Y-%m-%dT%H:%M:%SZ}.",
-                      key_id=key.id)
-
     g.key_row = key  # the whole row, for GET /v1/key
     limits = effective_limits(key)
-    g.caller = Caller(
-        id=key.id, scopes=frozenset(key.scopes.split(",")),
-        countries=frozenset(key.countries.split(",")) if key.countries else None,
-        categories=frozenset(key.categories.split(",")) if key.categories else None,
+    return Caller(
+        id=key.id, owner=key.owner, plan=key.plan, scopes=frozenset(key.scopes.split(",")),
+        restrictions=Restrictions.of(key.restrictions),
         daily_limit=limits["daily_limit"], rate_limit=limits["rate_limit"],
-        allowed_ips=key.allowed_ips,
-        last_used_at=key.last_used_at, used_today=key.used_today or 0, sunset=sunset,
-        rotated_at=key.rotated_at if sunset else None)
+        allowed_ips=key.allowed_ips, last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at, not_before=key.not_before, expires_at=key.expires_at,
+        used_today=key.used_today or 0, owner_daily_limit=key.owner_daily_limit,
+        owner_used_today=key.owner_used_today or 0,
+        sunset=sunset, rotated_at=key.rotated_at if sunset else None)
     # No commit here: the limit step's writes finish this transaction (one round trip
     # fewer on PostgreSQL); a refused call's transaction is rolled back when the
     # connection goes back to the pool.
-    return g.caller
+
+
+def check_validity(caller: Caller) -> None:
+    """Only now that the secret is proven do we say *why* a real key is refused."""
+    moment = now()
+    if caller.revoked_at is not None:
+        raise Problem(401, "revoked-key", "This API key has been revoked.", key_id=caller.id)
+    if caller.expires_at is not None and moment >= caller.expires_at:
+        raise Problem(401, "expired-key",
+                      f"This API key expired at {caller.expires_at:%Y-%m-%dT%H:%M:%SZ}.",
+                      key_id=caller.id)
+    if caller.not_before is not None and moment < caller.not_before:
+        raise Problem(401, "key-not-yet-valid",
+                      f"This API key is valid from {caller.not_before:%Y-%m-%dT%H:%M:%SZ}.",
+                      key_id=caller.id)
 
 
 def _invalid(detail: str) -> Problem:

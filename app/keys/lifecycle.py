@@ -1,13 +1,19 @@
 """The key lifecycle: create, list, show, update, rotate, revoke, delete, prune.
-One service used by both the CLI (cli/keys.py) and the admin API (views/admin.py), so
-both behave the same. Each function commits its own unit of work, together with its
-audit event (audit.py): the change and its record land together or not at all.
+One service used by the CLI (cli/keys.py), the admin API (views/admin.py) and the
+self-service API (views/self_service.py), so all behave the same. Each function commits
+its own unit of work, together with its audit event (audit.py): the change and its
+record land together or not at all.
 
-Two edges are refused with 409: a second rotation while the first one's grace period runs
-(unless forced, which ends that grace now), and revoking, deleting or updating the last
-active admin key so that none is left (nobody could manage keys over the API any more).
-A key that could never be valid (``not_before`` at or after its expiry) is refused with
-422, on create and on update."""
+Over HTTP every function takes an ``actor`` (the calling key, authority.py): it sees and
+acts only on keys within its own bounds (404 for others) and cannot make or change a key
+beyond them (403 exceeds-own-bounds). The CLI passes none: it is the operator's root.
+
+Edges refused with 409: a second rotation while the first one's grace period runs
+(unless forced, which ends that grace now); revoking, deleting or updating the last
+active admin key so that none is left; and, over HTTP, changing the last active admin
+key's scopes, expiry, ``not_before`` or ``allowed_ips`` at all (any of them could lock
+everyone out). A key that could never be valid (``not_before`` at or after its expiry)
+is refused with 422, on create and on update."""
 import re
 from datetime import timedelta
 
@@ -17,17 +23,20 @@ from sqlalchemy import delete, func, or_, select, update
 from ..clock import now
 from ..errors import Problem
 from ..extensions import db
-from . import audit
+from . import audit, authority
 from . import format as keyformat
 from .binding import parse_networks
+from .bounds import Actor
+from .dimensions import by_field
 from .models import ApiKey, Plan
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-# What an audit event may show of a key (never its hashes).
-AUDITED = ("name", "owner", "plan", "scopes", "countries", "categories", "allowed_ips",
-           "daily_limit", "rate_limit", "not_before", "expires_at", "revoked_at",
-           "rotated_at", "previous_valid_until")
-LISTS = {"scopes", "countries", "categories", "allowed_ips"}  # stored comma-separated
+# What an audit event may show of a key (never its hashes), besides its restrictions.
+AUDITED = ("name", "owner", "plan", "scopes", "allowed_ips", "daily_limit", "rate_limit",
+           "not_before", "expires_at", "revoked_at", "rotated_at", "previous_valid_until")
+LISTS = {"scopes", "allowed_ips"}  # stored comma-separated
+# Over HTTP, the last active admin key keeps these as they are: each could make it unusable.
+LAST_ADMIN_FIXED = ("scopes", "expires_at", "not_before", "allowed_ips")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -56,16 +65,24 @@ def snapshot(key: ApiKey | None) -> dict:
     values = {field: getattr(key, field) for field in AUDITED}
     for field in LISTS:
         values[field] = sorted(values[field].split(",")) if values[field] else None
+    for field in by_field():  # each declared dimension: its values, None = all
+        values[field] = (key.restrictions or {}).get(field)
     return values
 
 
-def create_key(name: str, **options) -> tuple[ApiKey, str]:
+def create_key(name: str, actor: Actor | None = None, **options) -> tuple[ApiKey, str]:
     """A new key and its full secret, which is returned here once and never stored."""
     config = current_app.config
-    key = ApiKey(name=name, secret_hash=b"", plan=config["DEFAULT_PLAN"])
+    key = ApiKey(name=name, secret_hash=b"", plan=config["DEFAULT_PLAN"], restrictions={})
+    if actor is not None:
+        authority.take_defaults(options, actor)
+    explicit = dict(options)
     if "expires_in" not in options and config["DEFAULT_KEY_TTL"]:
         options["expires_in"] = config["DEFAULT_KEY_TTL"]
     _apply(key, options)
+    if actor is not None:
+        authority.clamp_to_actor(key, explicit, actor)
+        authority.require_within(key, actor)  # before anything is added: nothing written
     while True:  # 62**8 ids: a collision is rare, but never silently overwrite a key
         key.id = keyformat.generate_key_id()
         if db.session.get(ApiKey, key.id) is None:
@@ -90,10 +107,17 @@ def _apply(key: ApiKey, changes: dict) -> None:
         key.scopes = ",".join(sorted(set(changes["scopes"])))
     if changes.get("allowed_ips"):  # stored in canonical form: 192.0.2.1 -> 192.0.2.1/32
         changes = {**changes, "allowed_ips": map(str, parse_networks(changes["allowed_ips"]))}
-    for field in ("countries", "categories", "allowed_ips"):
+    if "allowed_ips" in changes:
+        values = changes["allowed_ips"] and set(changes["allowed_ips"])
+        key.allowed_ips = ",".join(sorted(values)) if values else None
+    restrictions = dict(key.restrictions or {})  # a new dict: JSON columns track assignment
+    for field in by_field():
         if field in changes:
-            values = changes[field] and set(changes[field])
-            setattr(key, field, ",".join(sorted(values)) if values else None)
+            if changes[field] is None:  # all values
+                restrictions.pop(field, None)
+            else:
+                restrictions[field] = sorted(set(changes[field]))
+    key.restrictions = restrictions
     if "expires_in" in changes:
         ttl = changes["expires_in"]
         key.expires_at = now() + parse_duration(ttl) if ttl else None
@@ -108,34 +132,53 @@ def _apply(key: ApiKey, changes: dict) -> None:
         raise Problem(422, "validation-error", message, errors={field: [message]})
 
 
-def list_keys(page: int = 1, per_page: int = 100) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(ApiKey))
-    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return {"data": keys, "page": page, "per_page": per_page, "total": total}
+def list_keys(page: int = 1, per_page: int = 100, actor: Actor | None = None) -> dict:
+    """Oldest first. An actor sees only the keys within its bounds (filtered here, since
+    the bounds span several columns; an organisation's keys are a short list)."""
+    stmt = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if actor is None:
+        total = db.session.scalar(select(func.count()).select_from(ApiKey))
+        keys = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+        return {"data": keys, "page": page, "per_page": per_page, "total": total}
+    if actor.own_owner_only:
+        stmt = stmt.where(ApiKey.owner == actor.bounds.owner)
+    visible = [key for key in db.session.scalars(stmt) if authority.may_see(key, actor)]
+    return {"data": visible[(page - 1) * per_page:page * per_page], "page": page,
+            "per_page": per_page, "total": len(visible)}
 
 
-def get_key(key_id: str, for_update: bool = False) -> ApiKey:
+def get_key(key_id: str, for_update: bool = False, actor: Actor | None = None) -> ApiKey:
     """``for_update``: the row stays locked until the commit, so a check made on it (a
-    rotation in progress, the last admin) still holds when the change is written."""
+    rotation in progress, the last admin) still holds when the change is written. A key
+    beyond the actor's bounds is answered like a key that does not exist."""
     stmt = select(ApiKey).where(ApiKey.id == key_id)
     if for_update:
         _lock_on_sqlite()
     key = db.session.scalar(stmt.with_for_update(of=ApiKey) if for_update else stmt)
-    if key is None:
+    if key is None or not authority.may_see(key, actor):
+        db.session.rollback()  # ends the lock taken above
         raise Problem(404, "not-found", f"No key with id '{key_id}'.")
     return key
 
 
-def update_key(key_id: str, changes: dict) -> ApiKey:
+def update_key(key_id: str, changes: dict, actor: Actor | None = None) -> ApiKey:
     """Refused (409) if afterwards no active admin key would remain: scopes without admin
-    or a not_before in the future (pending) make the last one stop counting. (An expiry
-    cannot yet: expires_in is at least a second away.)"""
+    or a not_before in the future (pending) make the last one stop counting. Over HTTP the
+    last one's scopes, expiry, not_before and allowed_ips cannot change at all."""
     admins = _active_admin_ids()  # locked first, in id order (see there)
-    key = get_key(key_id, for_update=True)
+    key = get_key(key_id, for_update=True, actor=actor)
     before = snapshot(key)
     try:
         _apply(key, changes)
+        authority.require_within(key, actor)  # no widening, of itself or of another key
+        after = snapshot(key)
+        if actor is not None and admins == {key.id} and any(
+                before[field] != after[field] for field in LAST_ADMIN_FIXED):
+            raise Problem(409, "last-admin-key",
+                          "This is the last active admin key: over the API its scopes, "
+                          "expiry, not_before and allowed_ips stay as they are, since each "
+                          "could leave nobody able to manage keys. Create another admin "
+                          "key first.", key_id=key.id)
         if not _is_active_admin(key):
             _keep_an_admin(admins, removing={key.id},
                            change="after this change it is no longer one, and")
@@ -148,15 +191,17 @@ def update_key(key_id: str, changes: dict) -> ApiKey:
     return key
 
 
-def rotate_key(key_id: str, grace: str | None = None,
-               force: bool = False) -> tuple[ApiKey, str]:
+def rotate_key(key_id: str, grace: str | None = None, force: bool = False,
+               actor: Actor | None = None) -> tuple[ApiKey, str]:
     """New secret; the old one keeps working for ``grace`` (its responses carry
     Deprecation and Sunset headers), so clients can switch without downtime.
 
     There is one previous-secret slot. A second rotation during a grace period would
     silently cut off the secret still in grace, so it needs ``force``, which ends that
     grace now (the event records it)."""
-    key = get_key(key_id, for_update=True)  # two concurrent rotations: one waits
+    # Two concurrent rotations: one waits. Only a key within the actor's bounds: rotating
+    # a wider key would hand the actor its new secret (a takeover).
+    key = get_key(key_id, for_update=True, actor=actor)
     if key.revoked_at is not None:
         raise Problem(409, "conflict", "A revoked key cannot be rotated; create a new one.")
     moment = now()
@@ -183,10 +228,10 @@ def rotate_key(key_id: str, grace: str | None = None,
     return key, full_key
 
 
-def revoke_key(key_id: str) -> ApiKey:
+def revoke_key(key_id: str, actor: Actor | None = None) -> ApiKey:
     """Immediate in every worker: each request reads the key row, nothing is cached."""
     admins = _active_admin_ids()  # locked first, in id order (see there)
-    key = get_key(key_id, for_update=True)
+    key = get_key(key_id, for_update=True, actor=actor)
     if key.revoked_at is None:
         _keep_an_admin(admins, removing={key.id})
         before = snapshot(key)
@@ -196,24 +241,25 @@ def revoke_key(key_id: str) -> ApiKey:
     return key
 
 
-def delete_key(key_id: str) -> None:
+def delete_key(key_id: str, actor: Actor | None = None) -> None:
     admins = _active_admin_ids()
-    key = get_key(key_id, for_update=True)
+    key = get_key(key_id, for_update=True, actor=actor)
     _keep_an_admin(admins, removing={key.id})
     audit.record("key.delete", key.id, audit.diff(snapshot(key), {}))
     db.session.delete(key)  # usage rows and audit events stay: history outlives the key
     db.session.commit()
 
 
-def prune_keys(unused_days: int) -> list[str]:
-    """Delete keys not used (or, if never used, created) in the last ``unused_days``.
-    The last active admin keys are kept even when unused."""
+def prune_keys(unused_days: int, actor: Actor | None = None) -> list[str]:
+    """Delete keys not used (or, if never used, created) in the last ``unused_days``,
+    among those the actor may see. The last active admin keys are kept even when unused."""
     cutoff = now() - timedelta(days=unused_days)
     admins = _active_admin_ids()
     stale = or_(ApiKey.last_used_at < cutoff,
                 (ApiKey.last_used_at.is_(None)) & (ApiKey.created_at < cutoff))
     keys = db.session.scalars(select(ApiKey).where(stale).order_by(ApiKey.id)
                               .with_for_update(of=ApiKey)).all()
+    keys = [key for key in keys if authority.may_see(key, actor)]
     ids = {key.id for key in keys}
     if not admins - ids:
         keys = [key for key in keys if not _is_active_admin(key)]

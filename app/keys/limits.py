@@ -18,6 +18,7 @@ after the key check, so nobody can spend another key's budget."""
 import logging
 import math
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -67,43 +68,90 @@ def counts_against_quota() -> bool:
     return getattr(view, "counts_against_quota", True)
 
 
-def enforce_limits(caller) -> None:
-    """Minute window first: a call it refuses must not use up the daily quota."""
+@contextmanager
+def refusals_spend_the_window(caller):
+    """A verified key's refusal (revoked, expired, server binding, scope) counts in its
+    minute window like an admitted call, so a client that keeps sending refused calls gets
+    429s after its minute's worth; those cost no database write (see tally.py)."""
+    try:
+        yield
+    except Problem as refusal:
+        spend_minute_window(caller)  # raises 429 once the window is used up
+        raise refusal
+
+
+def spend_minute_window(caller) -> None:
+    """Count one call in the key's clock-aligned minute window; 429 once it is over."""
     rate = parse_rate(caller.rate_limit)
     used, resets_in = count_in_window(rate, "key", caller.id)
     g.minute_window = Window(rate.amount, rate.get_expiry(), max(0, rate.amount - used),
                              resets_in)
+    g.first_in_window = used == 1  # this call carries the key's tallied refusals (tally.py)
     if used > rate.amount:
+        g.tallied = True  # metering counts it in the limiter storage, not the database
         raise Problem(429, "rate-limited",
                       f"Rate limit of {caller.rate_limit} exceeded for this key.",
                       {"Retry-After": str(resets_in)},
                       key_id=caller.id, retry_after=resets_in,
                       **{"violated-policies": ["minute"]})  # the RateLimit-Policy names
 
+
+def enforce_limits(caller) -> None:
+    """Minute window first: a call it refuses must not use up the daily quota. Then the
+    key's daily quota and, if its owner has one, the owner's: both counted or neither."""
+    spend_minute_window(caller)
     moment = now()  # the request's one clock reading
     reset = seconds_until_next_utc_day(moment)
+    owner_limit = caller.owner_daily_limit
     if not counts_against_quota():  # what the key check read, nothing counted
         g.daily_window = Window(caller.daily_limit, DAY,
                                 max(0, caller.daily_limit - caller.used_today), reset)
+        if owner_limit is not None:
+            g.owner_window = Window(owner_limit, DAY,
+                                    max(0, owner_limit - caller.owner_used_today), reset)
         return
     connection = request_connection()
+    used = owner_used = refused = None
     with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
         used = connection.execute(COUNT_ONE_CALL, {
             "key_id": caller.id, "day": moment.date(), "daily_limit": caller.daily_limit,
         }).scalar()
-        if used is not None:
+        if used is None:
+            refused = "daily"
+        elif owner_limit is not None:  # always after the key's row: one lock order
+            owner_used = connection.execute(COUNT_ONE_OWNER_CALL, {
+                "owner": caller.owner, "day": moment.date(), "daily_limit": owner_limit,
+            }).scalar()
+            if owner_used is None:
+                refused = "owner-daily"
+        if refused:
+            connection.rollback()  # neither count stands
+        else:
             # Record the admission in the transaction that counted it, so the admitted
             # calls in the usage report always equal the quota's count (nothing billed yet).
             record_admission(connection, caller, moment)
-        connection.commit()
-    remaining = caller.daily_limit - used if used is not None else 0
-    g.daily_window = Window(caller.daily_limit, DAY, remaining, reset)
-    if used is None:
+            connection.commit()
+    if refused == "owner-daily":
+        used -= 1  # the key's count was rolled back with the owner's
+    g.daily_window = Window(caller.daily_limit, DAY,
+                            caller.daily_limit - used if used is not None else 0, reset)
+    if owner_limit is not None:
+        owner_count = (owner_used if owner_used is not None
+                       else owner_limit if refused == "owner-daily"
+                       else caller.owner_used_today)
+        g.owner_window = Window(owner_limit, DAY, max(0, owner_limit - owner_count), reset)
+    if refused == "daily":
         raise Problem(429, "quota-exceeded",
                       f"Daily limit of {caller.daily_limit} calls used up; it resets at "
                       f"00:00 UTC.", {"Retry-After": str(reset)},
                       key_id=caller.id, retry_after=reset,
                       **{"violated-policies": ["daily"]})
+    if refused == "owner-daily":
+        raise Problem(429, "quota-exceeded",
+                      f"The daily limit of {owner_limit} calls that the keys of "
+                      f"{caller.owner!r} share is used up; it resets at 00:00 UTC.",
+                      {"Retry-After": str(reset)}, key_id=caller.id, retry_after=reset,
+                      **{"violated-policies": ["owner-daily"]})
 
 
 # The whole daily limit in one statement, the same on SQLite and PostgreSQL. The database
@@ -115,12 +163,20 @@ COUNT_ONE_CALL = text("""
     WHERE daily_quota.used < :daily_limit
     RETURNING used
 """).bindparams(bindparam("day", type_=Date()))
+# The owner's shared limit the same way, in the same transaction (after the key's).
+COUNT_ONE_OWNER_CALL = text("""
+    INSERT INTO owner_quota (owner, day, used) VALUES (:owner, :day, 1)
+    ON CONFLICT (owner, day) DO UPDATE SET used = owner_quota.used + 1
+    WHERE owner_quota.used < :daily_limit
+    RETURNING used
+""").bindparams(bindparam("day", type_=Date()))
 
 
 def rate_limit_headers() -> dict:
     """IETF httpapi ratelimit-headers draft: RateLimit-Policy and RateLimit."""
     windows = {name: g.get(attr) for name, attr in
-               (("daily", "daily_window"), ("minute", "minute_window")) if g.get(attr)}
+               (("daily", "daily_window"), ("owner-daily", "owner_window"),
+                ("minute", "minute_window")) if g.get(attr)}
     if not windows:
         return {}
     return {

@@ -15,9 +15,11 @@ which is what anomaly detection reads.
 
 A worker killed between the two, or a database lost before the second, leaves the call
 admitted, incomplete and unbilled: the books never claim an answer that nobody produced.
-Calls not admitted (refused by scope or the minute window, over the daily quota, free
+Calls not admitted (refused by scope or server binding, over a daily quota, free
 self-inspection, a revoked or expired key whose secret verified) are recorded once, after
-the answer, under the key id. Nothing is held in process memory."""
+the answer, under the key id. Calls refused by the minute window are tallied in the
+limiter storage instead and written by the key's next call in a later window (tally.py),
+so a flood of them costs no database write per call. Nothing is held in process memory."""
 import json
 import logging
 import time
@@ -28,7 +30,8 @@ from sqlalchemy import DateTime, bindparam, text
 
 from ..clock import now
 from ..database import writers_take_turns
-from ..extensions import db, request_connection
+from ..extensions import db, limiter, request_connection
+from . import tally
 
 log = logging.getLogger("storeprice.requests")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
@@ -69,6 +72,9 @@ def meter(response) -> None:
     key_id = caller.id if caller is not None else g.get("verified_key_id")
     if key_id is None:
         return  # nobody proven: a missing, malformed or unknown key is not anyone's call
+    if g.get("tallied"):  # refused by the minute window: one INCR, no database write
+        tally.add(limiter.storage, key_id)
+        return
     status, admitted = response.status_code, g.get("admitted", False)
     g.units = (1 + g.get("extra_units", 0)) if admitted and 200 <= status < 300 else 0
     change = answer_counts(status, g.units)
@@ -80,6 +86,8 @@ def meter(response) -> None:
         log.warning("usage of key %s not recorded: the database is unavailable", key_id)
         return  # an admitted call stays incomplete, as it should
     connection = request_connection()
+    # The key's first call of a minute window also writes what was tallied before it.
+    owed = tally.take(limiter.storage, key_id) if g.get("first_in_window") else 0
     try:
         # End whatever the handler left open (views commit their own work): on SQLite
         # an open session transaction can hold the lock this connection is about to need.
@@ -89,21 +97,27 @@ def meter(response) -> None:
             connection.rollback()
         with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
             _record(connection, key_id, now(), change)
+            if owed:
+                _record(connection, key_id, now(), {**dict.fromkeys(COUNTERS, 0),
+                                                    **tally.usage_counts(owed)},
+                        endpoint=tally.TALLIED)
             if caller is not None and not admitted:  # admission touched the key already
                 _touch_key(connection, caller, now())
             connection.commit()
     except Exception as error:  # metering must never turn an answer into an error
         log.error("usage of key %s not recorded (%s)", key_id, error.__class__.__name__)
+        if owed:
+            tally.give_back(limiter.storage, key_id, owed)
         try:
             connection.rollback()
         except Exception:  # the connection is gone; teardown hands it back invalidated
             pass
 
 
-def _record(connection, key_id: str, moment, change: dict) -> None:
+def _record(connection, key_id: str, moment, change: dict, endpoint=None) -> None:
     connection.execute(RECORD_CALL, {
         "key_id": key_id, "hour": moment.replace(minute=0, second=0, microsecond=0),
-        "endpoint": endpoint_label(), **change})
+        "endpoint": endpoint or endpoint_label(), **change})
 
 
 def _touch_key(connection, caller, moment) -> None:

@@ -1,5 +1,5 @@
-"""The API-key tables: plans, the keys themselves, their counters (daily quota, usage) and
-the audit trail. Models hold data only; services and views decide when to commit."""
+"""The API-key tables: plans, the keys themselves, owners and their counters (daily
+quotas, usage) and the audit trail. Models hold data only; services and views decide when to commit."""
 from datetime import date, datetime
 
 from sqlalchemy import JSON, DDL, ForeignKey, Integer, LargeBinary, String, event
@@ -54,9 +54,10 @@ class ApiKey(db.Model):
     previous_valid_until: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
 
-    scopes: Mapped[str] = mapped_column(String(40), default="read")  # "read,write"
-    countries: Mapped[str | None] = mapped_column(String(400))  # "US,CA"; NULL = all
-    categories: Mapped[str | None] = mapped_column(String(400))  # "dairy"; NULL = all
+    scopes: Mapped[str] = mapped_column(String(40), default="read")  # "read,keys"
+    # Per restriction dimension the API declares (dimensions.py), the allowed values:
+    # {"countries": ["CA", "US"], "chains": ["freshmart"]}; a dimension not in it = all.
+    restrictions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # Server binding: "203.0.113.0/24,2001:db8::/32"; NULL = callable from anywhere.
     allowed_ips: Mapped[str | None] = mapped_column(String(2000))
     # Overrides of the plan's limits; NULL = the plan's (changes to the plan apply).
@@ -79,6 +80,23 @@ class ApiKey(db.Model):
     @property
     def plan_rate_limit(self) -> str:
         return self.plan_row.rate_limit
+
+
+class Owner(db.Model):
+    """An organisation's shared daily limit: every key whose ``owner`` is this one also
+    counts against it (limits.py). Owners without a row, or with a NULL limit, have none."""
+    __tablename__ = "owners"
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    daily_limit: Mapped[int | None]
+
+
+class OwnerQuota(db.Model):
+    """Calls admitted per owner per UTC day, counted in the same transaction as the key's
+    own daily quota: both or neither."""
+    __tablename__ = "owner_quota"
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    used: Mapped[int] = mapped_column(default=0)
 
 
 class DailyQuota(db.Model):
@@ -126,6 +144,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(80))       # "key:3fK9aQ2m" or "cli:alice"
+    actor_owner: Mapped[str | None] = mapped_column(String(120))  # the acting key's owner
     action: Mapped[str] = mapped_column(String(40))      # "key.rotate", "plan.update", ...
     # No foreign key: a deleted key keeps its history.
     target: Mapped[str] = mapped_column(String(40), index=True)

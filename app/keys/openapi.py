@@ -16,15 +16,20 @@ KEYED_ERRORS = (400, 401, 403, 429)
 
 DESCRIPTIONS = {400: "Malformed request or body, or the key sent in the URL",
                 401: "Missing, invalid, expired, revoked or not yet valid key",
-                403: "Missing scope, outside the key's countries/categories, or called "
-                     "from an address the key is not bound to",
+                403: "Missing scope, outside the key's restrictions (countries, "
+                     "categories, chains, ...), beyond the calling key's own bounds "
+                     "(exceeds-own-bounds), or called from an address the key is not "
+                     "bound to",
                 404: "Not found", 409: "Conflicts with the current state (see type)",
                 422: "Invalid input (see errors)",
-                429: "Per-minute rate limit or daily quota exceeded (see violated-policies)"}
+                429: "Per-minute rate limit, the key's daily quota or its owner's shared "
+                     "daily quota exceeded (see violated-policies)"}
 
 PIPELINE_HEADERS = {
     "RateLimit-Policy": {"description": 'The key\'s limits, e.g. "daily";q=1000;w=86400, '
-                                        '"minute";q=60;w=60 (IETF ratelimit-headers draft)',
+                                        '"owner-daily";q=5000;w=86400 (when its owner has a '
+                                        'shared limit), "minute";q=60;w=60 (IETF '
+                                        'ratelimit-headers draft)',
                          "schema": {"type": "string"}},
     "RateLimit": {"description": 'What is left of each, e.g. "daily";r=742;t=3600',
                   "schema": {"type": "string"}},

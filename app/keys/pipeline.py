@@ -3,6 +3,9 @@
     request → key check → server binding → scope → restrictions → limits → handler
             → metering → response
 
+A verified key's refusal on the way (revoked or expired, server binding, scope) still
+spends its minute window, so nobody can repeat refused calls for free (limits.py).
+
 Each step lives in its own module; this file only puts them in order. The clock is read
 once, before the key check, and every step sees that moment (``app.clock``). Every
 endpoint is keyed unless it is declared public (``init_app(app, public=...)``), so a new
@@ -17,10 +20,9 @@ from flask import current_app, g, request
 from ..clock import start_request_clock
 from ..extensions import close_request_connection
 from .binding import check_binding
-from .check import authenticate, deprecation_headers
-from .limits import enforce_limits, rate_limit_headers
+from .check import authenticate, check_validity, deprecation_headers
+from .limits import enforce_limits, rate_limit_headers, refusals_spend_the_window
 from .metering import log_request, meter
-from .restrictions import Restrictions
 from .scope import require_scope, required_scope
 
 # The OpenAPI document and the docs page are public wherever the key layer is used.
@@ -39,9 +41,12 @@ def before_request():
 
     start_request_clock()                        # one clock reading for every step
     caller = authenticate()                      # key check        (check.py)
-    check_binding(caller)                        # server binding   (binding.py)
-    require_scope(caller, required_scope())      # scope            (scope.py)
-    g.restrictions = Restrictions.of(caller)     # restrictions     (restrictions.py)
+    with refusals_spend_the_window(caller):      # a refusal counts  (limits.py)
+        check_validity(caller)                   #   revoked, expired (check.py)
+        g.caller = caller
+        check_binding(caller)                    # server binding   (binding.py)
+        require_scope(caller, required_scope())  # scope            (scope.py)
+    g.restrictions = caller.restrictions         # restrictions     (restrictions.py)
     enforce_limits(caller)                       # limits           (limits.py)
     # ... then the handler runs, using g.restrictions for every query it makes.
 

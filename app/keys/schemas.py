@@ -18,6 +18,7 @@ from ..schemas import (
     text,
 )
 from .binding import parse_networks
+from .dimensions import declared
 from .lifecycle import status as key_status
 from .plans import effective_limits, micros_to_price, price_to_micros
 from .scope import SCOPES
@@ -62,17 +63,35 @@ class JsonBoolean(fields.Boolean):
         return value
 
 
+def with_dimensions(schema: type[ma.Schema], make_field) -> type[ma.Schema]:
+    """``schema`` with one field per restriction dimension the API declared (countries,
+    categories, chains in the marketplace; dimensions.py): the key layer names none."""
+    return type(schema.__name__, (schema,), {dimension.field: make_field(dimension)
+                                              for dimension in declared()})
+
+
+def dimension_input(dimension) -> fields.Field:
+    return CodeList(fields.String(validate=Pattern(dimension.pattern)), allow_none=True,
+                    validate=validate.Length(min=1, max=100),
+                    metadata={"description": f"{dimension.description}; null = all"})
+
+
+def dimension_output(dimension) -> fields.Field:
+    def values(key):
+        return (key.restrictions or {}).get(dimension.field)
+    return fields.Function(values, required=True, allow_none=True, metadata={
+        "type": "array", "nullable": True, "items": {"type": "string"},
+        "description": f"{dimension.description}; null = all"})
+
+
 class KeyChanges(StrictSchema):
-    """What an admin may change on an existing key (None for countries/categories = all)."""
+    """What may change on an existing key; each restriction dimension the API declares is
+    a field too (null = all values). Over HTTP, only within the caller's own bounds."""
     name = text(min=1, max=120)
     owner = text(max=120)
     plan = fields.String(validate=PLAN_ID, metadata={"description": "a plan's id"})
     scopes = CodeList(fields.String(validate=validate.OneOf(SCOPES)),
                       validate=validate.Length(min=1))
-    countries = CodeList(fields.String(validate=Pattern(r"^[A-Z]{2}$")),
-                         allow_none=True, validate=validate.Length(min=1))
-    categories = CodeList(fields.String(validate=Pattern(r"^[a-z][a-z-]{0,39}$")),
-                          allow_none=True, validate=validate.Length(min=1))
     allowed_ips = CodeList(fields.String(validate=validate.Length(min=1, max=43)),
                            allow_none=True, validate=[validate.Length(min=1, max=40),
                                                       valid_networks],
@@ -89,6 +108,9 @@ class KeyChanges(StrictSchema):
     not_before = UtcDateTime(allow_none=True, metadata={
         "description": "not valid before this moment; it must come before the key's "
                        "expiry (a key valid at no moment is refused)"})
+
+
+KeyChanges = with_dimensions(KeyChanges, dimension_input)
 
 
 class KeyCreate(KeyChanges):
@@ -130,9 +152,6 @@ class KeySchema(ma.Schema):
     status = fields.Function(lambda key: key_status(key), required=True, metadata={
         "type": "string", "enum": list(STATUSES), "description": "pending: not yet valid"})
     scopes = CommaList({"enum": list(SCOPES)})
-    countries = CommaList({"pattern": "^[A-Z]{2}$"}, allow_none=True,
-                          metadata={"description": "null: all countries"})
-    categories = CommaList({}, allow_none=True, metadata={"description": "null: all categories"})
     allowed_ips = CommaList({}, allow_none=True,
                             metadata={"description": "null: callable from anywhere"})
     daily_limit = fields.Function(lambda key: effective_limits(key)["daily_limit"],
@@ -157,6 +176,9 @@ class KeySchema(ma.Schema):
     last_used_at = UtcDateTime(required=True, allow_none=True)
 
 
+KeySchema = with_dimensions(KeySchema, dimension_output)
+
+
 class NewKeySchema(KeySchema):
     """A key just created or rotated: the service returns (key, full_key) and the view
     attaches the full key as a transient attribute, never stored."""
@@ -171,8 +193,16 @@ class TodaySchema(ma.Schema):
     resets_in = fields.Integer(required=True, metadata={"description": "seconds until 00:00 UTC"})
 
 
+class OwnerQuotaSchema(ma.Schema):
+    daily_limit = fields.Integer(required=True)
+    used = fields.Integer(required=True)
+    remaining = fields.Integer(required=True)
+
+
 class CallerKeySchema(KeySchema):
     today = fields.Nested(TodaySchema, required=True)
+    owner_quota = fields.Nested(OwnerQuotaSchema, required=True, allow_none=True, metadata={
+        "description": "the daily limit the owner's keys share; null when it has none"})
 
 
 KeyPage = page_schema(KeySchema, "KeyPage")
@@ -252,7 +282,7 @@ def report_window(args: dict):
 
 class AuditArgs(PageArgs):
     target = text(min=1, max=40, metadata={"description": "a key id or a plan id"})
-    action = fields.String(validate=Pattern(r"^(key|plan)\.[a-z]{1,20}$"),
+    action = fields.String(validate=Pattern(r"^(key|plan|owner)\.[a-z]{1,20}$"),
                            metadata={"description": "e.g. key.rotate, plan.update"})
     since = report_day("a UTC day: events from its midnight on")
 
@@ -260,6 +290,8 @@ class AuditArgs(PageArgs):
 class AuditEventSchema(ma.Schema):
     at = UtcDateTime()
     actor = fields.String(metadata={"description": "key:<id> (HTTP) or cli:<os user>"})
+    actor_owner = fields.String(allow_none=True, metadata={
+        "description": "the acting key's owner (organisation); null from the CLI"})
     action = fields.String(metadata={"example": "key.rotate"})
     target = fields.String(metadata={"description": "the key's or plan's id"})
     changes = fields.Dict(metadata={"description": "{field: [before, after]}"})

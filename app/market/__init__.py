@@ -14,8 +14,20 @@ prices), catalogue writes, and the cheapest-stores query with its pure engine.
     views/              the HTTP endpoints
     cli.py              flask seed
 
-It uses the key layer (``app.keys``) only through its public face: ``@requires`` for the
-scope, ``current_restrictions()`` for what the key may see."""
+It uses the key layer (``app.keys``) only through its public face: the restriction
+dimensions it declares below, ``@requires`` for the scope, ``current_restrictions()`` for
+what the key may see."""
+from ..keys import Dimension
+
+# What a key of this API may be restricted to. The key layer stores and checks them;
+# the marketplace narrows its queries with them (catalogue.py, cheapest.py, writes.py).
+DIMENSIONS = [
+    Dimension("countries", "country", r"^[A-Z]{2}$", "ISO 3166-1 alpha-2 country codes"),
+    Dimension("categories", "category", r"^[a-z][a-z-]{0,39}$", "item category ids"),
+    # A chain's pricing partner gets a key for its own chain: it cannot see or touch a
+    # competitor's stores and prices.
+    Dimension("chains", "chain", r"^[a-z0-9][a-z0-9-]{0,59}$", "store chain ids"),
+]
 
 
 def init_app(app, api):

@@ -51,7 +51,7 @@ def item_listing(rules: Restrictions, by_category: bool, by_name: bool) -> Listi
     than it changes shape; building its statements cost more than running them). The
     values of ``category`` and ``pattern`` are bound per call; a key's restrictions are
     part of the shape (there are as many as keys, and they rarely change)."""
-    stmt = rules.narrow(select(Item.__table__), category=Item.category)
+    stmt = rules.narrow(select(Item.__table__), categories=Item.category)
     if by_category:
         stmt = stmt.where(Item.category == bindparam("category"))
     if by_name:
@@ -89,7 +89,7 @@ def visible_stores(rules: Restrictions, country: str | None):
     """The stores the key may see, in ``country`` if given (checked against the key)."""
     if country:
         rules.check(countries=[country])
-    stmt = rules.narrow(STORE_ROWS, country=Store.country)
+    stmt = rules.narrow(STORE_ROWS, countries=Store.country, chains=Chain.slug)
     return stmt.where(Store.country == country) if country else stmt
 
 
@@ -118,8 +118,9 @@ def price_on(day: date, amount: int, regular_amount: int | None,
 
 
 def narrow_prices(rules: Restrictions, stmt):
-    """For statements that join Price with Store and Item: what the key may see."""
-    return rules.narrow(stmt, country=Store.country, category=Item.category)
+    """For price_rows statements: what the key may see."""
+    return rules.narrow(stmt, countries=Store.country, categories=Item.category,
+                        chains=Chain.slug)
 
 
 def price_rows():
@@ -128,7 +129,8 @@ def price_rows():
                    Price.store_id, Store.slug.label("store"), Item.slug.label("item"),
                    Country.currency, Country.minor_digits)
             .join(Store, Price.store_id == Store.id).join(Item, Price.item_id == Item.id)
-            .join(Country, Store.country == Country.code))
+            .join(Country, Store.country == Country.code)
+            .join(Chain, Store.chain_id == Chain.id))
 
 
 def list_prices(rules: Restrictions, today, page, per_page, item=None, store=None,
@@ -137,9 +139,12 @@ def list_prices(rules: Restrictions, today, page, per_page, item=None, store=Non
     # Collect every explicit filter first, so a 403 names all violations at once.
     countries = [country] if country else []
     categories = [get_item(item).category] if item else []
+    chains = []
     if store:
-        countries.append(get_store(store).country)
-    rules.check(countries, categories)
+        found = get_store(store)
+        countries.append(found.country)
+        chains.append(found.chain.slug)
+    rules.check(countries=countries, categories=categories, chains=chains)
     stmt = narrow_prices(rules, price_rows())
     if item:
         stmt = stmt.where(Item.slug == item)

@@ -53,12 +53,16 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
         raise Problem(404, "not-found", f"No stores in country '{code}'.")
 
     item_slug = {item.id: item.slug for item in found}
+    # Only the chains the key may see (a chain's own partner key: its chain alone).
     if near is None:
         in_reach = {store.id: store for store in
-                    sql.execute(STORES_IN_COUNTRY, {"country": code}).all()}
+                    sql.execute(STORES_IN_COUNTRY, {"country": code}).all()
+                    if rules.allows("chains", store.chain)}
         distance = {}
     else:
-        nearby = stores_near(STORES_IN_COUNTRY, near, {"country": code})
+        nearby = [(km, store) for km, store in
+                  stores_near(STORES_IN_COUNTRY, near, {"country": code})
+                  if rules.allows("chains", store.chain)]
         in_reach = {store.id: store for _, store in nearby}
         distance = {store.slug: rounded_km(km) for km, store in nearby}
     rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
@@ -86,10 +90,11 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
 
 def _only_country(rules: Restrictions) -> str:
     """country may be left out when the key allows exactly one."""
-    if rules.countries is None or len(rules.countries) != 1:
+    countries = rules.allowed("countries")
+    if countries is None or len(countries) != 1:
         raise Problem(422, "validation-error", "country is required.",
                       errors={"country": ["Missing data for required field."]})
-    (code,) = rules.countries
+    (code,) = countries
     return code
 
 

@@ -22,7 +22,8 @@ def upsert_prices(rules: Restrictions, store_slug: str, entries: list[dict],
     if unknown:
         raise Problem(404, "unknown-items", "Unknown items: " + ", ".join(unknown) + ".",
                       unknown=unknown)
-    rules.check(countries=[store.country], categories=[items[s].category for s in slugs])
+    rules.check(countries=[store.country], categories=[items[s].category for s in slugs],
+                chains=[store.chain.slug])
 
     digits = db.session.get(Country, store.country).minor_digits
     amounts, errors = [], {}
@@ -82,7 +83,8 @@ def _amounts(entry: dict, digits: int) -> tuple[int, int | None]:
 
 def delete_price(rules: Restrictions, store_slug: str, item_slug: str) -> None:
     store, item = get_store(store_slug), get_item(item_slug)
-    rules.check(countries=[store.country], categories=[item.category])
+    rules.check(countries=[store.country], categories=[item.category],
+                chains=[store.chain.slug])
     deleted = db.session.execute(delete(Price).where(Price.store_id == store.id,
                                                      Price.item_id == item.id)).rowcount
     if not deleted:
@@ -106,7 +108,7 @@ def create_store(rules: Restrictions, data: dict) -> dict:
     if db.session.get(Country, data["country"]) is None:
         raise Problem(422, "validation-error", "Unknown country.",
                       errors={"country": [f"No country '{data['country']}'."]})
-    rules.check(countries=[data["country"]])
+    rules.check(countries=[data["country"]], chains=[data["chain"]])
     chain = db.session.scalar(select(Chain).where(Chain.slug == data.pop("chain")))
     if chain is None:
         raise Problem(422, "validation-error", "Unknown chain.",

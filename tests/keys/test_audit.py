@@ -30,7 +30,7 @@ def events(app, target=None):
 
 
 def test_each_http_lifecycle_action_writes_one_event(app, client, make_key):
-    admin_key = make_key(scopes=["admin"], name="admin")
+    admin_key = make_key(scopes=["read", "write", "admin"], name="admin")
     admin = {"X-API-Key": admin_key, "X-Request-ID": "req-42"}
     actor = f"key:{key_id(admin_key)}"
     created = client.post("/v1/admin/keys", headers=admin, json={
@@ -63,7 +63,7 @@ def test_each_http_lifecycle_action_writes_one_event(app, client, make_key):
 
 
 def test_plan_actions_and_prune_write_events(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
     client.post("/v1/admin/plans", headers=admin, json={
         "id": "team", "name": "Team", "daily_limit": 10, "rate_limit": "5/minute",
         "price_per_1000_units": "0.40"})
@@ -106,7 +106,7 @@ def test_cli_actions_are_attributed_to_the_os_user(app):
 
 
 def test_a_failed_change_writes_no_event(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
     before = row_count(app, "audit_events")
     client.post("/v1/admin/keys", headers=admin, json={"name": "", "scopes": ["root"]})
     client.patch("/v1/admin/keys/nope1234", headers=admin, json={"name": "x"})
@@ -158,7 +158,7 @@ def test_events_cannot_be_updated_or_deleted(app, make_key):
 
 
 def test_audit_filters_and_pagination(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
     for n in range(5):
         client.post("/v1/admin/keys", headers=admin, json={"name": f"k{n}"})
     page = client.get("/v1/admin/audit?action=key.create&per_page=2&page=2", headers=admin)
@@ -204,7 +204,7 @@ def assert_no_secrets(app, full_keys):
 
 
 def test_an_update_that_changes_nothing_records_nothing(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
     kid = key_id(make_key(name="x", countries=["US"]))
     before = row_count(app, "audit_events")
     assert client.patch(f"/v1/admin/keys/{kid}", headers=admin,

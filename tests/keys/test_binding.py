@@ -85,7 +85,7 @@ def test_cli_and_admin_api_set_and_clear_allowed_ips(app, client, make_key):
     cleared = json.loads(cli(app, "keys", "update", created["id"], "--allowed-ips", "any",
                              "--json").output)
     assert cleared["allowed_ips"] is None
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     patched = client.patch(f"/v1/admin/keys/{created['id']}", headers=admin,
                            json={"allowed_ips": ["198.51.100.0/24"]})
     assert patched.status_code == 200 and patched.json["allowed_ips"] == ["198.51.100.0/24"]
@@ -94,7 +94,7 @@ def test_cli_and_admin_api_set_and_clear_allowed_ips(app, client, make_key):
 @pytest.mark.parametrize("value", ["203.0.113.7/24", "300.1.1.1", "example.com",
                                    "2001:db8::/129", ""])
 def test_bad_networks_are_refused_and_nothing_is_written(app, client, make_key, value):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     response = client.post("/v1/admin/keys", headers=admin,
                            json={"name": "srv", "allowed_ips": [value]})
     assert response.status_code == 422 and "allowed_ips" in response.json["errors"]

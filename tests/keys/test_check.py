@@ -12,7 +12,7 @@ from app.keys.pipeline import public_endpoints
 
 DOCUMENTED_PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/assets/<path:filename>"}
 EXAMPLES = {"store_id": "us-cheapo-1", "item_id": "milk", "key_id": "abcdefgh", "plan_id": "free",
-            "filename": "swagger-ui.css"}
+            "filename": "swagger-ui.css", "owner": "acme"}
 
 
 def example_url(rule):
@@ -46,7 +46,7 @@ def test_every_keyed_view_declares_its_scope(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint not in public:
             view = app.view_functions[rule.endpoint]
-            assert getattr(view, "required_scope", None) in {"read", "write", "admin", "any"}, \
+            assert getattr(view, "required_scope", None) in {"read", "write", "keys", "admin", "any"}, \
                 rule.rule
 
 

@@ -152,7 +152,7 @@ def test_scan_finds_committed_keys_and_fails_on_live_ones(app, tmp_path):
 
 
 def test_admin_api_runs_the_same_lifecycle(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     created = client.post("/v1/admin/keys", headers=admin,
                           json={"name": "partner", "scopes": ["read"], "countries": ["US"],
                                 "daily_limit": 5})
@@ -180,7 +180,7 @@ def test_admin_api_runs_the_same_lifecycle(app, client, make_key):
 def test_not_before_is_written_as_the_document_s_date_time(app, client, make_key,
                                                            not_before, status):
     """fromisoformat alone also reads basic and week forms the document does not allow."""
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     before = row_count(app, "api_keys")
     created = client.post("/v1/admin/keys", headers=admin,
                           json={"name": "later", "not_before": not_before})
@@ -217,7 +217,7 @@ def test_second_rotation_during_grace_is_409_unless_forced_cli(app, client):
 
 
 def test_second_rotation_during_grace_is_409_unless_forced_api(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     kid = key_id(make_key())
     url = f"/v1/admin/keys/{kid}/rotate"
     assert client.post(url, headers=admin, json={"grace": "1h"}).status_code == 200
@@ -292,7 +292,7 @@ def key_row(app, kid):
     {"scopes": ["read", "write"], "name": "ops"},   # the whole change is refused
 ])
 def test_an_update_cannot_leave_no_active_admin_key_api(app, client, make_key, body):
-    only_admin = make_key(scopes=["admin", "read"])
+    only_admin = make_key(scopes=["admin", "read", "write"])
     headers, kid = {"X-API-Key": only_admin}, key_id(only_admin)
     before = key_row(app, kid)
     response = client.patch(f"/v1/admin/keys/{kid}", headers=headers, json=body)
@@ -303,11 +303,11 @@ def test_an_update_cannot_leave_no_active_admin_key_api(app, client, make_key, b
     assert key_row(app, kid) == before and audit_actions(app, kid) == ["key.create"]
     assert client.get("/v1/admin/keys", headers=headers).status_code == 200  # still an admin
 
-    # Changes that keep it an active admin key are fine, and so is the same change once
-    # another active admin key exists.
+    # Changes that leave its scopes, expiry and binding alone are fine, and so is the
+    # same change once another active admin key exists.
     assert client.patch(f"/v1/admin/keys/{kid}", headers=headers,
-                        json={"scopes": ["admin", "read", "write"]}).status_code == 200
-    make_key(scopes=["admin"], name="second admin")
+                        json={"name": "renamed"}).status_code == 200
+    make_key(scopes=["read", "write", "admin"], name="second admin")
     changed = client.patch(f"/v1/admin/keys/{kid}", headers=headers, json=body)
     assert changed.status_code == 200, changed.json
 
@@ -325,7 +325,7 @@ def test_an_update_cannot_leave_no_active_admin_key_cli(app, make_key):
 
 
 def test_a_key_that_could_never_be_valid_is_refused(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     keys_before, events_before = row_count(app, "api_keys"), row_count(app, "audit_events")
     never = {"name": "x", "not_before": "2030-01-01T00:00:00Z", "expires_in": "1d"}
     refused = [client.post("/v1/admin/keys", headers=admin, json=never)]
@@ -346,7 +346,7 @@ def test_a_key_that_could_never_be_valid_is_refused(app, client, make_key):
 
 
 def test_an_update_that_would_make_a_key_never_valid_is_refused(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     expiring = key_id(make_key(expires_in="1d"))
     pending = key_id(make_key(not_before=datetime(2030, 1, 1)))
     rows = {kid: key_row(app, kid) for kid in (expiring, pending)}
@@ -374,7 +374,7 @@ def test_an_update_that_would_make_a_key_never_valid_is_refused(app, client, mak
     ({"rate_limit": "00/minute"}, "rate_limit"),
 ])
 def test_wrong_json_types_and_a_zero_rate_are_refused(app, client, make_key, body, field):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     kid = key_id(make_key())
     keys_before, events_before = row_count(app, "api_keys"), row_count(app, "audit_events")
     before = key_row(app, kid)
@@ -391,7 +391,7 @@ def test_lists_stay_comma_separated_on_the_cli_and_every_rate_unit_works(app, cl
     data = create_json(app, "--name", "x", "--countries", "US, CA", "--scopes", "read",
                        "--rate-limit", "999999/second")
     assert data["countries"] == ["CA", "US"] and data["rate_limit"] == "999999/second"
-    admin = create_json(app, "--name", "admin", "--scopes", "admin")["key"]
+    admin = create_json(app, "--name", "admin", "--scopes", "read,admin")["key"]
     for rate in ("1/second", "60/minute", "100/hour", "1000/day"):
         response = client.patch(f"/v1/admin/keys/{data['id']}", json={"rate_limit": rate},
                                 headers={"X-API-Key": admin})
@@ -400,7 +400,7 @@ def test_lists_stay_comma_separated_on_the_cli_and_every_rate_unit_works(app, cl
 
 @pytest.mark.parametrize("force", ["yes", "true", 1, 1.0, 0, None])
 def test_rotate_force_must_be_a_json_boolean(app, client, make_key, force):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     first = make_key()
     kid = key_id(first)
     url = f"/v1/admin/keys/{kid}/rotate"

@@ -69,7 +69,7 @@ def test_units_grow_with_basket_size(app, client, catalogue, make_key):
 
 
 def test_admin_report_json_csv_and_billing(app, client, make_key):
-    admin = make_key(scopes=["admin"])
+    admin = make_key(scopes=["read", "write", "admin"])
     reader = make_key(plan="pro")
     for _ in range(4):
         assert client.get("/v1/items", headers={"X-API-Key": reader}).status_code == 200
@@ -106,7 +106,7 @@ def test_anomalies_explain_spikes_errors_and_403_bursts(app, client, catalogue, 
     for _ in range(15):
         client.get("/v1/stores?country=FR", headers={"X-API-Key": noisy})
     flags = client.get("/v1/admin/anomalies",
-                       headers={"X-API-Key": make_key(scopes=["admin"])}).json["data"]
+                       headers={"X-API-Key": make_key(scopes=["read", "write", "admin"])}).json["data"]
     kinds = {flag["flag"]: flag["explanation"] for flag in flags if flag["key_id"] == key_id(noisy)}
     assert set(kinds) == {"traffic-spike", "forbidden-burst"}
     assert "55 calls this hour" in kinds["traffic-spike"]
@@ -156,7 +156,7 @@ def test_revoked_and_expired_keys_are_recorded_under_their_id_never_billed(
         app, client, make_key):
     revoked, expiring = make_key(daily_limit=10), make_key(daily_limit=10, expires_in="1h")
     assert client.post(f"/v1/admin/keys/{key_id(revoked)}/revoke",
-                       headers={"X-API-Key": make_key(scopes=["admin"])}).status_code == 200
+                       headers={"X-API-Key": make_key(scopes=["read", "write", "admin"])}).status_code == 200
     app.config["CLOCK"] = lambda: datetime.utcnow() + timedelta(hours=2)
     for key, kind in ((revoked, "revoked-key"), (expiring, "expired-key")):
         for _ in range(10):
@@ -211,7 +211,7 @@ def test_release_1_usage_rows_survive_the_upgrade(tmp_path):
 
 
 def test_report_from_is_not_after_the_default_to(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     today = utcnow().date()
     for url in ("/v1/admin/usage", "/v1/admin/usage.csv"):
         for start in ("9998-12-31", str(today + timedelta(days=1))):
@@ -225,7 +225,7 @@ def test_report_from_is_not_after_the_default_to(app, client, make_key):
 @pytest.mark.parametrize("query", [{"from": "20261201"}, {"to": "20261231"},
                                    {"from": "2026-W48-2"}, {"to": "2026-12-01T00:00"}])
 def test_report_days_are_written_yyyy_mm_dd(app, client, make_key, query):
-    admin = {"X-API-Key": make_key(scopes=["admin"])}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"])}
     for url in ("/v1/admin/usage", "/v1/admin/usage.csv"):
         response = client.get(url, query_string=query, headers=admin)
         assert response.status_code == 422 and set(response.json["errors"]) == set(query)
@@ -242,7 +242,7 @@ def put_units(app, full_key, units):
 
 
 def test_a_deleted_or_pruned_key_is_still_billed_at_its_plan(app, client, make_key):
-    admin = {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    admin = {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
     deleted = make_key(name="gone", owner="Acme", plan="pro")
     pruned = make_key(name="stale", owner="Beta", plan="starter")
     kept = make_key(name="kept", plan="pro")

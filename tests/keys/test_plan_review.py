@@ -103,7 +103,7 @@ def put_history(app, full_key, daily, created_days_ago=30):
 
 
 def test_review_over_http_and_cli_from_a_built_history(app, client, make_key):
-    admin = make_key(scopes=["admin"], name="admin")  # free, no use
+    admin = make_key(scopes=["read", "write", "admin"], name="admin")  # free, no use
     busy = make_key(plan="starter")
     idle = make_key(plan="pro")
     gone = make_key(plan="pro")

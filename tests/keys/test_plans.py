@@ -15,7 +15,7 @@ def cli(app, *args):
 
 
 def admin_headers(make_key):
-    return {"X-API-Key": make_key(scopes=["admin"], name="admin")}
+    return {"X-API-Key": make_key(scopes=["read", "write", "admin"], name="admin")}
 
 
 def test_four_plans_are_seeded_cheapest_first(client, make_key):

@@ -31,7 +31,7 @@ def new_key(app, **options):
 def test_a_plan_change_applies_to_the_next_call_in_every_worker(backend):
     app, env = backend
     key = new_key(app, plan="load")
-    admin = new_key(app, scopes=["admin"], plan="load", daily_limit=100)
+    admin = new_key(app, scopes=["read", "write", "admin"], plan="load", daily_limit=100)
     with Gunicorn(env, workers=4) as url:
         assert set(parallel_get(f"{url}/v1/items", key, 48)) == {(200, None)}  # every worker
         changed = requests.patch(f"{url}/v1/admin/plans/load", headers={"X-API-Key": admin},
@@ -51,7 +51,7 @@ def test_a_plan_change_applies_to_the_next_call_in_every_worker(backend):
 def test_binding_holds_in_every_worker_and_refusals_do_not_count(backend):
     app, env = backend
     key = new_key(app, plan="load", allowed_ips=["203.0.113.0/24"])
-    admin = new_key(app, scopes=["admin"], plan="load")
+    admin = new_key(app, scopes=["read", "write", "admin"], plan="load")
     with Gunicorn(env, workers=4) as url:
         refused = parallel_get(f"{url}/v1/items", key, 40)
         spoofed = parallel_get(f"{url}/v1/items", key, 20, **{"X-Forwarded-For": "203.0.113.9"})
@@ -83,7 +83,7 @@ def test_two_admins_revoking_each_other_at_once_leave_one(backend):
     """The last-admin rule holds under a race: whichever revocation lands first, the other
     admin key stays active, in every worker and on both backends."""
     app, env = backend
-    first, second = (new_key(app, scopes=["admin"], plan="load") for _ in range(2))
+    first, second = (new_key(app, scopes=["read", "write", "admin"], plan="load") for _ in range(2))
 
     def revoke(pair):
         actor, target = pair
@@ -109,7 +109,7 @@ def test_two_admins_revoking_each_other_at_once_leave_one(backend):
 
 def test_concurrent_rotations_one_wins_the_others_are_told(backend):
     app, env = backend
-    admin = new_key(app, scopes=["admin"], plan="load")
+    admin = new_key(app, scopes=["read", "write", "admin"], plan="load")
     target = new_key(app, plan="load")
 
     def rotate(_):

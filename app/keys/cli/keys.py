@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from .. import lifecycle as key_service
 from .. import scan as scan_service
+from ..dimensions import declared
 from ..schemas import (
     CodeList,
     KeyChanges,
@@ -18,6 +19,7 @@ from ..schemas import (
     RotateArgs,
 )
 from . import CommandGroup, fail
+from .terminal import printable
 
 keys_cli = CommandGroup("keys", help="Create and manage API keys.")
 
@@ -29,9 +31,11 @@ def key_options(create: bool):
             click.option("--name", required=create, help="The calling application."),
             click.option("--owner", help="The organisation that owns the application."),
             click.option("--plan", help="Plan id: free, starter, pro, enterprise, ..."),
-            click.option("--scopes", help="Comma-separated: read,write,admin."),
-            click.option("--countries", help='Comma-separated ISO codes, or "all".'),
-            click.option("--categories", help='Comma-separated categories, or "all".'),
+            click.option("--scopes", help="Comma-separated: read,write,keys,admin."),
+            # One option per restriction dimension the API declares (--countries, ...).
+            *(click.option(f"--{dimension.field.replace('_', '-')}", dimension.field,
+                           help=f'Comma-separated {dimension.description}, or "all".')
+              for dimension in declared()),
             click.option("--allowed-ips", help="Comma-separated addresses/networks the key "
                          'may be used from (203.0.113.0/24,2001:db8::/32), or "any".'),
             click.option("--daily-limit", help='Calls per UTC day (overrides the plan), or '
@@ -48,7 +52,7 @@ def key_options(create: bool):
 
 def load_options(schema, options: dict) -> dict:
     given = {name: value for name, value in options.items() if value is not None}
-    for field, everything in (("countries", "all"), ("categories", "all"),
+    for field, everything in (*((dimension.field, "all") for dimension in declared()),
                               ("allowed_ips", "any"), ("daily_limit", "plan"),
                               ("rate_limit", "plan")):
         if given.get(field) == everything:
@@ -99,7 +103,7 @@ def list_(as_json):
         return
     for row in rows:
         click.echo(f"{row['id']}  {row['status']:<8} {','.join(row['scopes']):<16} "
-                   f"{row['name']} ({row['owner'] or '-'})")
+                   f"{printable(row['name'])} ({printable(row['owner'] or '-')})")
 
 
 @keys_cli.command("show")

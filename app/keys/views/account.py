@@ -55,16 +55,19 @@ class UsageAnswer(ma.Schema):
 def show_key():
     """The calling key: scopes, restrictions, limits, expiry and today's usage.
 
-    What the key sending this request may do (scopes, countries, categories, limits,
-    expiry) and how much of today's quota it has used. Works with any scope. Self-inspection:
+    What the key sending this request may do (scopes, restrictions, limits, expiry), how
+    much of today's quota it has used, and of its owner's shared quota if it has one. Works with any scope. Self-inspection:
     never counted against the daily quota, and still answered when the quota is used up
     (the minute window applies).
     """
-    daily = g.daily_window  # what the limit step read
+    daily, shared = g.daily_window, g.get("owner_window")  # what the limit step read
     today = {"day": now().date(), "used": daily.quota - daily.remaining,
              "remaining": daily.remaining, "resets_in": daily.resets_in}
-    # The row the key check already read, plus today's count: no second query.
-    return SimpleNamespace(**g.key_row._mapping, today=today)
+    owner_quota = shared and {"daily_limit": shared.quota,
+                              "used": shared.quota - shared.remaining,
+                              "remaining": shared.remaining}
+    # The row the key check already read, plus today's counts: no second query.
+    return SimpleNamespace(**g.key_row._mapping, today=today, owner_quota=owner_quota)
 
 
 @blp.route("/usage")

@@ -1,6 +1,8 @@
-"""The key lifecycle over HTTP (scope ``admin``), under /v1/admin; reports.py adds the
-usage reports and anomaly flags to the same blueprint. The CLI calls the same service
-functions (lifecycle.py)."""
+"""The key lifecycle over HTTP (scope ``admin``), under /v1/admin, for keys of every
+owner; reports.py adds the usage reports and anomaly flags to the same blueprint. The CLI
+and the self-service endpoints (self_service.py) call the same service functions
+(lifecycle.py). Every call acts as the calling key (``admin_actor``): it sees and changes
+only keys within its own bounds, and makes none wider than itself."""
 import marshmallow as ma
 from werkzeug.routing import BaseConverter
 
@@ -8,6 +10,7 @@ from ...blueprint import Blueprint
 from ...openapi import describe_path_parameter
 from .. import format as keyformat
 from .. import lifecycle as keys
+from ..authority import acting
 from ..openapi import keyed_operation
 from ..schemas import (
     KeyChanges,
@@ -39,6 +42,11 @@ def with_full_key(key, full_key):
     return key
 
 
+def admin_actor():
+    """The calling admin key, reaching keys of every owner within its bounds."""
+    return acting(own_owner_only=False)
+
+
 @blp.route("/keys", methods=["GET"])
 @blp.arguments(KeyListArgs, location="query")
 @blp.response(200, KeyPage)
@@ -47,10 +55,10 @@ def with_full_key(key, full_key):
 def list_keys(args):
     """List keys.
 
-    Every key, oldest first, a page at a time. Secrets never appear: only the public key
-    id.
+    Every key within the calling key's bounds, oldest first, a page at a time. Secrets
+    never appear: only the public key id.
     """
-    return keys.list_keys(**args)
+    return keys.list_keys(**args, actor=admin_actor())
 
 
 # OpenAPI links: what a client (and the fuzzer's stateful run) can do next with a new key.
@@ -70,9 +78,11 @@ def create_key(data):
     Creates a key for an application (`name`) of an organisation (`owner`). The answer's
     `key` is the full key: it is shown here once and never again (only its hash is stored).
     A `not_before` at or after the expiry (`expires_in`, or DEFAULT_KEY_TTL) is a 422: the
-    key would never be valid.
+    key would never be valid. The new key lies within the calling key's bounds (scopes,
+    every restriction, `allowed_ips`, expiry; the default expiry is shortened to the
+    caller's): anything wider is a 403 exceeds-own-bounds naming each violation.
     """
-    return with_full_key(*keys.create_key(**data))
+    return with_full_key(*keys.create_key(**data, actor=admin_actor()))
 
 
 @blp.route("/keys/<key_id:key_id>", methods=["GET"])
@@ -82,9 +92,10 @@ def create_key(data):
 def show_key(key_id):
     """Show a key.
 
-    One key by its public id: restrictions, limits, status, expiry and rotation state.
+    One key by its public id: restrictions, limits, status, expiry and rotation state. A
+    key beyond the calling key's bounds answers 404, as an unknown one.
     """
-    return keys.get_key(key_id)
+    return keys.get_key(key_id, actor=admin_actor())
 
 
 @blp.route("/keys/<key_id:key_id>", methods=["PATCH"])
@@ -97,10 +108,11 @@ def update_key(data, key_id):
 
     Changes only the fields sent. `countries`/`categories` null means all; `expires_in`
     counts from now. A `not_before` at or after the expiry is a 422 (the key would never
-    be valid). A change after which no active admin key would remain (the last one losing
-    `admin`, or a `not_before` in the future) answers 409 last-admin-key.
+    be valid). The result must lie within the calling key's bounds (403
+    exceeds-own-bounds), also when a key changes itself. Changing the last active admin
+    key's scopes, expiry, `not_before` or `allowed_ips` answers 409 last-admin-key.
     """
-    return keys.update_key(key_id, data)
+    return keys.update_key(key_id, data, actor=admin_actor())
 
 
 @blp.route("/keys/<key_id:key_id>/rotate", methods=["POST"])
@@ -116,7 +128,8 @@ def rotate_key(data, key_id):
     rotation while a grace period runs answers 409 rotation-in-progress unless `force` is
     true, which ends that grace now.
     """
-    return with_full_key(*keys.rotate_key(key_id, data.get("grace"), data["force"]))
+    return with_full_key(*keys.rotate_key(key_id, data.get("grace"), data["force"],
+                                          actor=admin_actor()))
 
 
 @blp.route("/keys/<key_id:key_id>/revoke", methods=["POST"])
@@ -129,7 +142,7 @@ def revoke_key(key_id):
     From the next request on, in every worker, the key answers 401 revoked-key. Its usage
     history stays. The last active admin key cannot be revoked (409 last-admin-key).
     """
-    return keys.revoke_key(key_id)
+    return keys.revoke_key(key_id, actor=admin_actor())
 
 
 @blp.route("/keys/<key_id:key_id>", methods=["DELETE"])
@@ -142,7 +155,7 @@ def delete_key(key_id):
     Removes the key; calls made with it answer 401 invalid-key. Usage rows are kept for
     billing. The last active admin key cannot be deleted (409 last-admin-key).
     """
-    keys.delete_key(key_id)
+    keys.delete_key(key_id, actor=admin_actor())
 
 
 class PruneAnswer(ma.Schema):
@@ -157,7 +170,7 @@ class PruneAnswer(ma.Schema):
 def prune_keys(data):
     """Delete keys unused for N days.
 
-    Deletes every key not used for `unused_days` days (or never used and created that long
-    ago) and lists their ids.
+    Deletes every key within the calling key's bounds not used for `unused_days` days (or
+    never used and created that long ago) and lists their ids.
     """
-    return {"deleted": keys.prune_keys(data["unused_days"])}
+    return {"deleted": keys.prune_keys(data["unused_days"], actor=admin_actor())}
