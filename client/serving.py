@@ -4,6 +4,7 @@ client/gunicorn.conf.py's; the command line only chooses the address, and the li
 prints names the port really bound (``--port 0`` takes a free one)."""
 from __future__ import annotations
 
+import runpy
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,11 @@ class ShopperServer(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        self.load_config_from_file(str(CONFIG))
+        # The settings file, read as gunicorn reads one (its module-level names); the
+        # app itself comes from load(), with the client this command configured.
+        for name, value in runpy.run_path(str(CONFIG)).items():
+            if name in self.cfg.settings and name != "wsgi_app" and value is not None:
+                self.cfg.set(name, value)
         self.cfg.set("bind", [self.bind])
         self.cfg.set("when_ready", _announce)
 
