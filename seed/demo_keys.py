@@ -18,10 +18,20 @@ DEMO_KEYS = [
     ("grocery-app", "read-only, US groceries, plan starter: the client's key "
      "(STOREPRICE_API_KEY)",
      dict(scopes=["read"], countries=["US"], categories=GROCERIES.split(","), plan="starter")),
-    ("partner-write", "read + write prices and stores in US and CA, plan pro",
-     dict(scopes=["read", "write"], countries=["US", "CA"], plan="pro")),
-    ("admin", "admin: manage keys and plans, see all usage and the audit trail",
-     dict(scopes=["read", "write", "admin"], plan="free")),
+    ("partner-write", "read + write prices and stores of its own chain, FreshMart, in US "
+     "and CA, plan pro: another chain's store gets 403",
+     dict(scopes=["read", "write"], countries=["US", "CA"], chains=["freshmart"],
+          plan="pro")),
+    ("partner-keys", "FreshMart's key manager (scope keys): makes and revokes its "
+     "organisation's keys at /v1/keys, never wider than itself",
+     dict(scopes=["read", "write", "keys"], countries=["US", "CA"], chains=["freshmart"],
+          plan="pro")),
+    # The operator's own admin key never expires: a key manages only keys within its
+    # bounds, expiry included, so an admin key that expired first could manage no key
+    # made after it.
+    ("admin", "admin: manage every key, plans and owners, see all usage and the audit "
+     "trail",
+     dict(scopes=["read", "write", "admin"], plan="free", expires_in=None)),
     ("expired", "already expired: every call gets 401 expired-key",
      dict(scopes=["read"])),
     ("tiny-quota", "daily limit of 5 calls (overrides plan free): the 6th call today "

@@ -51,7 +51,8 @@ def fail(message: str, code: int = 1):
 
 def register_commands(app):
     from .keys import keys_cli
+    from .owners import owners_cli
     from .plans import audit_command, plans_cli
     from .usage import usage_cli
-    for command in (keys_cli, usage_cli, plans_cli, audit_command):
+    for command in (keys_cli, owners_cli, usage_cli, plans_cli, audit_command):
         app.cli.add_command(command)
