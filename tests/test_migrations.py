@@ -148,3 +148,58 @@ def test_a_release_1_database_upgrades_in_place_and_serves(tmp_path, database):
                       "oddplan1": ("free", 250, "60/minute")}
     assert prices.status_code == 200
     assert [(p["price"], p["regular_price"]) for p in prices.json["data"]] == [("1.99", "2.49")]
+
+
+# --- 0006: restrictions move into one object per key, per declared dimension ------------
+
+RESTRICTED_KEYS = [  # id, countries, categories, restrictions expected after the upgrade
+    ("bothset1", "US,CA", "dairy", {"countries": ["CA", "US"], "categories": ["dairy"]}),
+    ("country1", "US", None, {"countries": ["US"]}),
+    ("nothing1", None, None, {}),
+]
+
+
+@pytest.mark.parametrize("database", [
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+        not TEST_DATABASE_URL, reason="set TEST_DATABASE_URL to check PostgreSQL"))])
+def test_0006_keeps_every_keys_restrictions_and_serves_them(tmp_path, database):
+    from flask_migrate import downgrade
+
+    from app.keys import format as keyformat
+    url = f"sqlite:///{tmp_path / 'r6.db'}" if database == "sqlite" else TEST_DATABASE_URL
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING",
+                      "DEFAULT_KEY_TTL": ""})
+    full = {}
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            for kid, countries, categories, _ in RESTRICTED_KEYS:
+                full[kid] = keyformat.generate_key(kid)
+                connection.execute(text(
+                    "INSERT INTO api_keys (id, name, owner, plan, secret_hash, scopes, "
+                    "countries, categories, created_at) VALUES (:id, 'app', 'Acme', 'free', "
+                    ":hash, 'read', :countries, :categories, :at)"),
+                    {"id": kid, "hash": keyformat.hash_key(full[kid], ""), "at": datetime(2026, 1, 1),
+                     "countries": countries, "categories": categories})
+        upgrade()
+        client = app.test_client()
+        served = {kid: client.get("/v1/key", headers={"X-API-Key": full[kid]}).json
+                  for kid in full}
+        refused = client.get("/v1/stores?country=FR", headers={"X-API-Key": full["country1"]})
+        downgrade(revision="0005")
+        with db.engine.connect() as connection:
+            back = {row.id: (row.countries, row.categories) for row in connection.execute(
+                text("SELECT id, countries, categories FROM api_keys"))}
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+    for kid, countries, categories, expected in RESTRICTED_KEYS:
+        shown = {field: served[kid][field] for field in ("countries", "categories", "chains")}
+        assert shown == {"countries": expected.get("countries"),
+                         "categories": expected.get("categories"), "chains": None}, kid
+        assert back[kid] == (countries and ",".join(sorted(countries.split(","))), categories)
+    assert refused.status_code == 403 and refused.json["violated"] == ["country:FR"]
