@@ -81,6 +81,16 @@ class Config:
     # No "valid" badge: Swagger UI would fetch it from validator.swagger.io.
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
+    # Webhooks to key holders (app/keys/webhooks/settings.py has the same defaults).
+    # Seconds before each retry; after the last one a delivery is `failed`.
+    WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE",
+                                            "5,300,1800,7200,18000,36000,36000")
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))  # a 2xx within it
+    # true: http:// and private/loopback targets (the local demo); never in production.
+    WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false").lower() == "true"
+    # An endpoint that does nothing but fail for this many seconds is disabled (audited).
+    WEBHOOK_DISABLE_AFTER = float(os.environ.get("WEBHOOK_DISABLE_AFTER", str(5 * 86400)))
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # The app's clock; tests swap it to cross a UTC midnight.

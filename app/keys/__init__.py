@@ -25,6 +25,7 @@ declaring what its keys may be restricted to. Views then declare their scope wit
     plans.py         plans: shared limits and prices
     plan_review.py   adjusting plans from usage (upgrade/downgrade suggestions)
     audit.py         the append-only audit trail of key and plan changes
+    webhooks/        signed webhooks to key holders (quota thresholds, expiry, ...)
     scan.py          finding leaked keys in files
     usage.py         usage reports and billing
     anomalies.py     anomaly flags per key
@@ -45,8 +46,10 @@ def init_app(app, api, public=(), dimensions=()):
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)
     from .views import account, admin, owners, plans, reports, self_service  # noqa: F401
+    from .webhooks import views as webhooks
     app.url_map.converters["key_id"] = admin.KeyIdConverter
-    for module in (account, self_service, admin, owners, plans):  # reports: on admin.blp
+    # reports: on admin.blp
+    for module in (account, self_service, admin, owners, plans, webhooks):
         api.register_blueprint(module.blp)
     from .cli import register_commands
     register_commands(app)

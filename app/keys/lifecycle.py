@@ -29,6 +29,7 @@ from .binding import parse_networks
 from .bounds import Actor
 from .dimensions import by_field
 from .models import ApiKey, Plan
+from .webhooks import events
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 # What an audit event may show of a key (never its hashes), besides its restrictions.
@@ -224,6 +225,7 @@ def rotate_key(key_id: str, grace: str | None = None, force: bool = False,
         changes["earlier_grace_ended"] = [audit.wire(before["previous_valid_until"]),
                                           audit.wire(moment)]
     audit.record("key.rotate", key.id, changes)
+    _emit_event("key.rotated", key, moment)
     db.session.commit()
     return key, full_key
 
@@ -237,6 +239,7 @@ def revoke_key(key_id: str, actor: Actor | None = None) -> ApiKey:
         before = snapshot(key)
         key.revoked_at = now()
         audit.record("key.revoke", key.id, audit.diff(before, snapshot(key)))
+        _emit_event("key.revoked", key, key.revoked_at)
     db.session.commit()  # also when already revoked: it ends the lock taken above
     return key
 
@@ -268,6 +271,13 @@ def prune_keys(unused_days: int, actor: Actor | None = None) -> list[str]:
     db.session.execute(delete(ApiKey).where(ApiKey.id.in_([key.id for key in keys])))
     db.session.commit()
     return [key.id for key in keys]
+
+
+def _emit_event(event_type: str, key: ApiKey, moment) -> None:
+    """The key's owner hears of it by webhook: the event joins this transaction."""
+    events.emit_in_session(db.session, event_type, key.owner, key.id, moment, {
+        "key_id": key.id, "owner": key.owner, "at": audit.wire(moment),
+        "actor": audit.actor()})
 
 
 def _is_active_admin(key: ApiKey) -> bool:

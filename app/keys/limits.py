@@ -32,6 +32,7 @@ from ..database import writers_take_turns
 from ..errors import Problem
 from ..extensions import limiter, request_connection
 from .metering import record_admission
+from .webhooks.events import emit_quota_thresholds
 
 log = logging.getLogger("storeprice")
 DAY = 86400
@@ -130,6 +131,9 @@ def enforce_limits(caller) -> None:
             # Record the admission in the transaction that counted it, so the admitted
             # calls in the usage report always equal the quota's count (nothing billed yet).
             record_admission(connection, caller, moment)
+            # A quota.threshold webhook event (80/90/100 %) in the same transaction: sent
+            # only if this admission stands. No query unless a threshold is crossed.
+            emit_quota_thresholds(connection, caller, moment, used)
             connection.commit()
     if refused == "owner-daily":
         used -= 1  # the key's count was rolled back with the owner's

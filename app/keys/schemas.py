@@ -282,8 +282,9 @@ def report_window(args: dict):
 
 class AuditArgs(PageArgs):
     target = text(min=1, max=40, metadata={"description": "a key id or a plan id"})
-    action = fields.String(validate=Pattern(r"^(key|plan|owner)\.[a-z]{1,20}$"),
-                           metadata={"description": "e.g. key.rotate, plan.update"})
+    action = fields.String(validate=Pattern(r"^(key|plan|owner|webhook)\.[a-z]{1,20}$"),
+                           metadata={"description": "e.g. key.rotate, plan.update, "
+                                                    "webhook.disable"})
     since = report_day("a UTC day: events from its midnight on")
 
 

@@ -54,5 +54,6 @@ def register_commands(app):
     from .owners import owners_cli
     from .plans import audit_command, plans_cli
     from .usage import usage_cli
-    for command in (keys_cli, owners_cli, usage_cli, plans_cli, audit_command):
+    from ..webhooks.cli import webhooks_cli
+    for command in (keys_cli, owners_cli, usage_cli, plans_cli, audit_command, webhooks_cli):
         app.cli.add_command(command)
