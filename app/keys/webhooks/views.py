@@ -19,7 +19,8 @@ from .schemas import (
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
                 description="Signed webhooks: quota thresholds, expiring, rotated and "
                             "revoked keys, plan suggestions")
-describe_path_parameter("webhook_id", "The webhook endpoint's id.",
+# {id}, as the routes are short: usage rows name the route template in 60 characters.
+describe_path_parameter("id", "The webhook endpoint's id (wh_...).",
                         pattern=endpoints.ID_PATTERN)
 
 
@@ -54,69 +55,69 @@ def list_webhooks(args):
     return endpoints.list_endpoints(**args)
 
 
-@blp.route("/<webhook_id>", methods=["GET"])
+@blp.route("/<id>", methods=["GET"])
 @blp.response(200, WebhookSchema)
 @keyed_operation(blp, 404)
 @requires("keys")
-def show_webhook(webhook_id):
+def show_webhook(id):
     """Show one webhook endpoint.
 
     Another owner's endpoint answers 404 (unless the key is admin).
     """
-    return endpoints.get(webhook_id)
+    return endpoints.get(id)
 
 
-@blp.route("/<webhook_id>", methods=["PATCH"])
+@blp.route("/<id>", methods=["PATCH"])
 @blp.arguments(WebhookChanges)
 @blp.response(200, WebhookSchema)
 @keyed_operation(blp, 404, 422)
 @requires("keys")
-def update_webhook(data, webhook_id):
+def update_webhook(data, id):
     """Change a webhook endpoint's URL or events, or disable or enable it.
 
     Changes only the fields sent. A new URL is checked as on create (422). `"disabled":
     false` enables an endpoint disabled after 5 days of failures; its pending deliveries
     are then sent.
     """
-    return endpoints.update(webhook_id, data)
+    return endpoints.update(id, data)
 
 
-@blp.route("/<webhook_id>", methods=["DELETE"])
+@blp.route("/<id>", methods=["DELETE"])
 @blp.response(204)
 @keyed_operation(blp, 404)
 @requires("keys")
-def delete_webhook(webhook_id):
+def delete_webhook(id):
     """Delete a webhook endpoint and its deliveries.
 
     Nothing more is sent to it, including deliveries still pending.
     """
-    endpoints.remove(webhook_id)
+    endpoints.remove(id)
 
 
-@blp.route("/<webhook_id>/deliveries", methods=["GET"])
+@blp.route("/<id>/deliveries", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, DeliveryPage)
 @keyed_operation(blp, 404, 422)
 @requires("keys")
-def list_deliveries(args, webhook_id):
+def list_deliveries(args, id):
     """List an endpoint's deliveries, newest first.
 
     Each event sent to it: `pending` (with `next_attempt_at`), `delivered` or `failed`
     (after the last retry), how many attempts were made, and the last one's status code
     or error.
     """
-    return endpoints.list_deliveries(webhook_id, **args)
+    return endpoints.list_deliveries(id, **args)
 
 
-@blp.route("/<webhook_id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@blp.route("/<id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
 @blp.response(200, DeliverySchema)
 @keyed_operation(blp, 404)
 @requires("keys")
-def retry_delivery(webhook_id, delivery_id):
+def retry_delivery(id, delivery_id):
     """Send one delivery again, now.
 
     It becomes `pending` and due at once, whatever its state (a `failed` one, or a
     `delivered` one sent again, with the same `webhook-id`). A disabled endpoint's
     deliveries wait until it is enabled.
     """
-    return endpoints.retry(webhook_id, delivery_id)
+    return endpoints.retry(id, delivery_id)
