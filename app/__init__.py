@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import http, keys, market
+from . import http, keys
 from .config import Config
 from .database import bound_engine, engine_options
 from .errors import register_error_handlers
@@ -36,7 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     register_error_handlers(app)
 
-    # The key layer puts every request through its pipeline; only these need no key.
+    # The key layer puts every request through its pipeline; only these need no key. The
+    # marketplace declares what its keys may be restricted to. (Imported here, not at the
+    # top: importing app.keys alone, as another API that uses the layer does, needs no
+    # marketplace.)
+    from . import market
     keys.init_app(app, api, public={"health.healthz", "docs.assets"},
                   dimensions=market.DIMENSIONS)
     market.init_app(app, api)  # the API the keys protect

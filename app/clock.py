@@ -19,7 +19,7 @@ def utcnow() -> datetime:
 
 def start_request_clock() -> datetime:
     """Read the clock once for the current request; every later ``now()`` in it agrees."""
-    g.moment = current_app.config["CLOCK"]()
+    g.moment = current_app.config.get("CLOCK", utcnow)()
     return g.moment
 
 
@@ -28,7 +28,7 @@ def now() -> datetime:
         moment = g.get("moment")
         if moment is not None:
             return moment
-    return current_app.config["CLOCK"]()
+    return current_app.config.get("CLOCK", utcnow)()
 
 
 def seconds_until_next_utc_day(moment: datetime) -> int:

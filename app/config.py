@@ -47,17 +47,9 @@ class Config:
     # What to do when that storage is unreachable: "closed" refuses calls with 503,
     # "open" falls back to per-process memory and logs a warning.
     RATELIMIT_FAILURE_MODE = os.environ.get("RATELIMIT_FAILURE_MODE", "closed")
-    # Failed authentications per client IP; beyond it, failures get 429 instead of 401.
-    AUTH_FAILURE_LIMIT = os.environ.get("AUTH_FAILURE_LIMIT", "30/minute")
-
-    # Defaults for new keys. Their limits are their plan's (rows in the plans table).
-    DEFAULT_PLAN = os.environ.get("DEFAULT_PLAN", "free")
-    DEFAULT_KEY_TTL = os.environ.get("DEFAULT_KEY_TTL", "90d")  # "" = keys never expire
-    ROTATION_GRACE = os.environ.get("ROTATION_GRACE", "24h")
-
-    # Optional server-side pepper: with it, key hashes are HMAC-SHA-256, so a stolen
-    # database alone cannot even confirm a guessed key.
-    KEY_PEPPER = os.environ.get("KEY_PEPPER", "")
+    # The key layer's own settings (API_KEY_PREFIX, DEFAULT_PLAN, DEFAULT_KEY_TTL,
+    # ROTATION_GRACE, KEY_PEPPER, AUTH_FAILURE_LIMIT) live with it, in app/keys/settings.py,
+    # read from the same environment.
 
     # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the
     # client address (server binding, per-address auth failures). 0: the socket peer only,

@@ -17,6 +17,7 @@ declaring what its keys may be restricted to. Views then declare their scope wit
       limits.py        5. per-minute rate limit, daily quota, the owner's shared quota
       metering.py      6. usage, billing units, the request log line
       tally.py            refused calls counted without a database write each
+    settings.py      the layer's settings and their defaults
     dimensions.py    restriction dimensions, declared by the API
     lifecycle.py     create, update, rotate, revoke, delete, prune
     bounds.py        the subset rule: never more than the key that made it (pure)
@@ -35,13 +36,14 @@ declaring what its keys may be restricted to. Views then declare their scope wit
                      (/v1/keys), admin API (/v1/admin/...)
     cli/             flask keys ..., usage ..., plans ..., audit
 """
-from . import openapi, pipeline
+from . import openapi, pipeline, settings
 from .dimensions import Dimension, declare  # noqa: F401 (Dimension: for the host API)
 
 
 def init_app(app, api, public=(), dimensions=()):
     """Put every request through the key pipeline and add the key endpoints and CLI.
     ``dimensions``: what the API's keys may be restricted to (dimensions.py)."""
+    settings.apply_defaults(app.config)  # what the app does not set itself
     declare(dimensions)  # before the schemas and CLI options are built from them
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)

@@ -67,7 +67,8 @@ class Caller:
 def authenticate() -> Caller:
     """Return the key whose secret verified (valid or not: see check_validity), or raise
     a 400/401/429 problem."""
-    if any(name.lower() in QUERY_KEY_NAMES or value.startswith("spk_")
+    prefix = current_app.config["API_KEY_PREFIX"] + "_"
+    if any(name.lower() in QUERY_KEY_NAMES or value.startswith(prefix)
            for name, value in request.args.items(multi=True)):
         raise Problem(400, "key-in-query",
                       "Send the API key in the X-API-Key header, never in the URL: URLs end "
@@ -80,7 +81,7 @@ def authenticate() -> Caller:
         raise auth_failure(client_ip, Problem(
             401, "missing-key", "Send your API key in the X-API-Key header.",
             {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}))
-    parsed = keyformat.parse_key(raw)
+    parsed = keyformat.parse_key(raw, current_app.config["API_KEY_PREFIX"])
     if parsed is None:  # typo or truncated: the checksum catches it without a DB lookup
         raise auth_failure(client_ip, _invalid(
             "The API key is malformed or its checksum does not match."))

@@ -2,7 +2,8 @@
 
 A key looks like ``spk_3fK9aQ2m_<32 base62 secret><6 base62 checksum>``:
 
-- ``spk_`` is a fixed prefix, so people and secret scanners recognise the string;
+- ``spk_`` is a fixed prefix, so people and secret scanners recognise the string (an API
+  that uses this layer picks its own with ``API_KEY_PREFIX``; every function takes it);
 - the key id (8 chars) is public: it appears in logs, usage reports and admin URLs;
 - the secret is 32 base62 characters from ``secrets`` (about 190 bits of entropy);
 - the checksum (CRC32 of everything before it) lets the server reject typos without a
@@ -19,18 +20,30 @@ import hmac
 import re
 import secrets
 import zlib
+from functools import lru_cache
 from typing import NamedTuple
 
-PREFIX = "spk"
+PREFIX = "spk"  # the default; API_KEY_PREFIX overrides it
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{1,15}")
 ID_LENGTH = 8
 SECRET_LENGTH = 32
 CHECKSUM_LENGTH = 6
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# Anchored on non-word characters so scanners do not match inside longer tokens.
-KEY_PATTERN = re.compile(
-    rf"(?<![A-Za-z0-9_]){PREFIX}_([0-9A-Za-z]{{{ID_LENGTH}}})_"
-    rf"([0-9A-Za-z]{{{SECRET_LENGTH}}})([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})(?![A-Za-z0-9_])")
+
+
+@lru_cache(maxsize=8)
+def key_pattern(prefix: str = PREFIX) -> re.Pattern:
+    """A whole key with this prefix, anchored on non-word characters so scanners do not
+    match inside longer tokens."""
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise ValueError(f"key prefix {prefix!r}: 2-16 lower-case letters and digits")
+    return re.compile(
+        rf"(?<![A-Za-z0-9_]){prefix}_([0-9A-Za-z]{{{ID_LENGTH}}})_"
+        rf"([0-9A-Za-z]{{{SECRET_LENGTH}}})([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})(?![A-Za-z0-9_])")
+
+
+KEY_PATTERN = key_pattern()
 
 
 class ParsedKey(NamedTuple):
@@ -56,15 +69,15 @@ def generate_key_id() -> str:
     return random_base62(ID_LENGTH)
 
 
-def generate_key(key_id: str) -> str:
+def generate_key(key_id: str, prefix: str = PREFIX) -> str:
     """A new full key for ``key_id``. It is shown once and never stored."""
-    body = f"{PREFIX}_{key_id}_{random_base62(SECRET_LENGTH)}"
+    body = f"{prefix}_{key_id}_{random_base62(SECRET_LENGTH)}"
     return body + checksum(body)
 
 
-def parse_key(candidate: str) -> ParsedKey | None:
+def parse_key(candidate: str, prefix: str = PREFIX) -> ParsedKey | None:
     """The key id if ``candidate`` is well formed with a valid checksum, else None."""
-    match = KEY_PATTERN.fullmatch(candidate.strip())
+    match = key_pattern(prefix).fullmatch(candidate.strip())
     if not match:
         return None
     full_key = match.group(0)
@@ -74,11 +87,11 @@ def parse_key(candidate: str) -> ParsedKey | None:
     return ParsedKey(match.group(1), full_key)
 
 
-def find_keys(text: str) -> list[ParsedKey]:
+def find_keys(text: str, prefix: str = PREFIX) -> list[ParsedKey]:
     """Every well-formed key with a valid checksum in ``text`` (for ``keys scan``)."""
     found = []
-    for match in KEY_PATTERN.finditer(text):
-        parsed = parse_key(match.group(0))
+    for match in key_pattern(prefix).finditer(text):
+        parsed = parse_key(match.group(0), prefix)
         if parsed:
             found.append(parsed)
     return found

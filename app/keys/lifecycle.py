@@ -88,7 +88,7 @@ def create_key(name: str, actor: Actor | None = None, **options) -> tuple[ApiKey
         key.id = keyformat.generate_key_id()
         if db.session.get(ApiKey, key.id) is None:
             break
-    full_key = keyformat.generate_key(key.id)
+    full_key = keyformat.generate_key(key.id, config["API_KEY_PREFIX"])
     key.secret_hash = keyformat.hash_key(full_key, config["KEY_PEPPER"])
     db.session.add(key)
     audit.record("key.create", key.id, audit.diff({}, snapshot(key)))
@@ -214,7 +214,7 @@ def rotate_key(key_id: str, grace: str | None = None, force: bool = False,
                       "would cut it off. Wait, or force it (--force / \"force\": true) to "
                       "end that grace period now.", key_id=key.id)
     before = snapshot(key)
-    full_key = keyformat.generate_key(key.id)
+    full_key = keyformat.generate_key(key.id, current_app.config["API_KEY_PREFIX"])
     key.previous_secret_hash = key.secret_hash
     key.previous_valid_until = moment + parse_duration(
         grace or current_app.config["ROTATION_GRACE"])

@@ -19,14 +19,14 @@ from .models import ApiKey
 
 def scan_paths(paths: list[str]) -> list[dict]:
     """Find committed keys: format + valid checksum, then whether each is still live."""
-    findings = []
+    findings, prefix = [], current_app.config["API_KEY_PREFIX"]
     for file in _files(paths):
         try:
             text = decoded(file.read_bytes())
         except OSError:
             continue  # unreadable files
         for number, line in enumerate(text.splitlines(), start=1):
-            for parsed in keyformat.find_keys(line):
+            for parsed in keyformat.find_keys(line, prefix):
                 findings.append({"file": str(file), "line": number,
                                  "key_id": parsed.key_id, "status": _leak_status(parsed)})
     return findings

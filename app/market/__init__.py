@@ -34,5 +34,6 @@ def init_app(app, api):
     from .views import catalogue, cheapest, writes
     for module in (catalogue, writes, cheapest):
         api.register_blueprint(module.blp)
-    from .cli import seed_command
+    from .cli import demo_keys_command, seed_command
     app.cli.add_command(seed_command)
+    app.cli.add_command(demo_keys_command)

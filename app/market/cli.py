@@ -1,4 +1,6 @@
-"""``flask --app wsgi seed``: the demo catalogue and demo keys (``make run`` uses it)."""
+"""``flask --app wsgi seed``: the demo catalogue and demo keys (``make run`` uses it), and
+``flask --app wsgi demo-keys``. They live with the marketplace: the demo data is its own,
+and the key layer knows nothing of it."""
 import click
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -30,3 +32,10 @@ def seed_command(stores, items, seed_value, if_empty, no_keys, history_days):
         issued = issue_demo_keys()
         write_history(db.session, issued, history_days, seed=seed_value)
         print_demo_keys(issued)
+
+
+@click.command("demo-keys")
+def demo_keys_command():
+    """Re-issue the demo keys (new secrets) and print them."""
+    from seed.demo_keys import issue_demo_keys, print_demo_keys
+    print_demo_keys(issue_demo_keys())

@@ -173,10 +173,3 @@ def scan(paths):
     live = [f for f in findings if f["status"] == "live"]
     click.echo(f"{len(findings)} key(s) found, {len(live)} live.", err=True)
     sys.exit(1 if live else 0)
-
-
-@keys_cli.command("demo")
-def demo():
-    """Re-issue the demo keys (new secrets) and print them."""
-    from seed.demo_keys import issue_demo_keys, print_demo_keys
-    print_demo_keys(issue_demo_keys())
