@@ -31,6 +31,7 @@ from ..clock import now, seconds_until_next_utc_day
 from ..database import writers_take_turns
 from ..errors import Problem
 from ..extensions import limiter, request_connection
+from .late_counts import incr_in_time
 from .metering import record_admission
 from .webhooks.events import emit_quota_thresholds
 
@@ -225,10 +226,14 @@ def count_in_window(rate, *identifiers) -> tuple[int, int]:
 
 def _increment(key: str, expiry: int) -> int:
     """Atomic INCR in flask-limiter's storage; if it (Redis) is down, fail closed with 503
-    or, when RATELIMIT_FAILURE_MODE=open, fall back to per-process memory with a warning."""
+    or, when RATELIMIT_FAILURE_MODE=open, fall back to per-process memory with a warning.
+    An INCR that Redis applies only after we stopped waiting for it does not count
+    (late_counts.py), so a stall never leaves counts of refused calls in the window."""
+    patience = current_app.config["RATELIMIT_STORAGE_OPTIONS"].get("socket_timeout") or 5
     try:
-        return limiter.storage.incr(key, expiry)
+        return incr_in_time(limiter.storage, key, expiry, patience)
     except Exception as error:  # redis raises its own ConnectionError/TimeoutError types
+        g.limiter_storage_unavailable = True  # the 503's cause, for /metrics
         if current_app.config["RATELIMIT_FAILURE_MODE"] == "open":
             log.warning("rate-limit storage unreachable (%s); failing open to memory",
                         error.__class__.__name__)
