@@ -96,12 +96,34 @@ def steer(case, fuzz_key_id: str, new_victim_key_id: Callable[[], str]) -> None:
     if path and "key_id" in path:
         if path["key_id"] == fuzz_key_id or (positive and _pick(path["key_id"], (True,))):
             path["key_id"] = new_victim_key_id()
+    if positive and path and "id" in path and _pick(path["id"], (True,)):
+        path["id"] = FUZZ_WEBHOOK_ID  # a webhook endpoint (and its delivery) that exist
+        if "delivery_id" in path:
+            path["delivery_id"] = FUZZ_DELIVERY_ID
     if not positive:
         return
     _steer_fields(path)
     _steer_fields(case.query)
     _steer_fields(case.body, in_body=True)
     keep_documented_rules(case)
+
+
+FUZZ_WEBHOOK_ID, FUZZ_DELIVERY_ID = "wh_fuzz000000000001", "1"
+
+
+def add_fuzz_webhook(owner: str) -> None:
+    """The webhook endpoint (and one delivery) that steered cases name: the fuzz key's
+    owner's, so that show, update, delete, deliveries and retry can answer 2xx."""
+    from app.clock import utcnow
+    from app.extensions import db
+    from app.keys.webhooks import events
+    from app.keys.webhooks.models import WebhookEndpoint
+    db.session.add(WebhookEndpoint(id=FUZZ_WEBHOOK_ID, owner=owner, url="https://1.1.1.1/",
+                                   events="key.rotated", secret="whsec_AAAA",
+                                   created_at=utcnow()))
+    db.session.flush()
+    events.emit(db.session.connection(), "key.rotated", owner, None, utcnow(), {})
+    db.session.commit()
 
 
 # --- rules the document states in words ----------------------------------------------
@@ -146,6 +168,9 @@ def keep_documented_rules(case) -> None:
                     seen.add(item)
                     distinct.append(entry)
             body["items"] = distinct
+        # Webhooks: an https URL to a public address (a private one is a 422, as described).
+        if isinstance(body.get("url"), str):
+            body["url"] = "https://1.1.1.1/hook"
         if isinstance(body.get("allowed_ips"), list):  # keys: IPv4/IPv6 networks (CIDR)
             body["allowed_ips"] = [NETWORKS[zlib.crc32(repr(entry).encode("utf-8",
                                                                           "surrogatepass"))

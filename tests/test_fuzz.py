@@ -28,7 +28,13 @@ from collections import Counter
 import pytest
 import schemathesis
 from conftest import key_id
-from fuzz_support import LoggedError, keep_documented_rules, openapi_document, steer
+from fuzz_support import (
+    LoggedError,
+    add_fuzz_webhook,
+    keep_documented_rules,
+    openapi_document,
+    steer,
+)
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
@@ -126,8 +132,11 @@ def fuzz_key(fuzz_app, make_key):
     # One country: then `country` may be left out of the cheapest-stores query, as its
     # schema says (required unless the key allows exactly one country), and every price the
     # key may write is in USD (see fuzz_support.keep_documented_rules).
-    return make_key(name="fuzz", scopes=["read", "write", "admin"], countries=["US"],
-                    daily_limit=10**9, rate_limit="1000000/minute")
+    key = make_key(name="fuzz", scopes=["read", "write", "admin"], countries=["US"],
+                   daily_limit=10**9, rate_limit="1000000/minute")
+    with fuzz_app.app_context():
+        add_fuzz_webhook(owner="")  # the fuzz key's owner
+    return key
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Whose: a key with scope ``keys`` manages its own owner's (organisation's) endpoi
 ``admin`` key any owner's, naming it in the body. An endpoint of another owner is
 answered as if it did not exist (404), so ids do not leak. The signing secret is made
 here and returned once, at creation."""
+import re
 import secrets
 import string
 
@@ -20,6 +21,7 @@ from .urls import UnsafeUrl, check_url
 
 ID_ALPHABET = string.ascii_letters + string.digits
 ID_PATTERN = r"^wh_[0-9A-Za-z]{16}$"
+DELIVERY_ID_PATTERN = r"^[0-9]{1,9}$"  # within every database's integer
 
 
 def _is_admin() -> bool:
@@ -107,12 +109,14 @@ def list_deliveries(webhook_id: str, page: int = 1, per_page: int = 50) -> dict:
     return {"data": rows, "page": page, "per_page": per_page, "total": total}
 
 
-def retry(webhook_id: str, delivery_id: int) -> WebhookDelivery:
+def retry(webhook_id: str, delivery_id: str) -> WebhookDelivery:
     """Due again now, whatever its state: the next worker round sends it (same webhook-id)."""
     endpoint = get(webhook_id)
-    delivery = db.session.scalar(select(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id)
-        .with_for_update(of=WebhookDelivery))
+    delivery = None
+    if re.fullmatch(DELIVERY_ID_PATTERN, delivery_id):
+        delivery = db.session.scalar(select(WebhookDelivery).where(
+            WebhookDelivery.id == int(delivery_id), WebhookDelivery.endpoint_id == endpoint.id)
+            .with_for_update(of=WebhookDelivery))
     if delivery is None:
         raise Problem(404, "not-found", f"No delivery {delivery_id} of webhook '{webhook_id}'.")
     delivery.status, delivery.next_attempt_at, delivery.delivered_at = "pending", now(), None

@@ -22,6 +22,8 @@ blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
 # {id}, as the routes are short: usage rows name the route template in 60 characters.
 describe_path_parameter("id", "The webhook endpoint's id (wh_...).",
                         pattern=endpoints.ID_PATTERN)
+describe_path_parameter("delivery_id", "The delivery's id, from the deliveries listing.",
+                        pattern=endpoints.DELIVERY_ID_PATTERN)
 
 
 @blp.route("", methods=["POST"])
@@ -109,7 +111,7 @@ def list_deliveries(args, id):
     return endpoints.list_deliveries(id, **args)
 
 
-@blp.route("/<id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@blp.route("/<id>/deliveries/<delivery_id>/retry", methods=["POST"])
 @blp.response(200, DeliverySchema)
 @keyed_operation(blp, 404)
 @requires("keys")
