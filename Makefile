@@ -31,9 +31,14 @@ $(DEV): requirements-dev.txt $(RUNTIME)
 # gunicorn.conf.py is the served configuration: one worker with threads (the default
 # memory:// limiter storage is per process), problem+json for gunicorn's own answers,
 # an access log that never records a key.
+# A webhook delivery worker runs beside it and stops when gunicorn does;
+# WEBHOOK_ALLOW_PRIVATE=true lets the local demo send webhooks to http://127.0.0.1.
 run: $(RUNTIME)
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
+	export WEBHOOK_ALLOW_PRIVATE=true; \
+	$(FLASK) webhooks deliver & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' INT TERM EXIT; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 test: $(DEV)
