@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "web":
             return _web(args)
+        if args.command == "alerts":
+            from . import alerts
+            return alerts.main(args)
         with StorePriceClient(args.url) as api:
             return _deals(api, args) if args.command == "deals" else _whoami(api, args)
     except ConfigurationError as error:
@@ -123,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="port to listen on (default 5050; 0: a free one, printed at start)")
     web.add_argument("--host", default="127.0.0.1",
                      help="interface to listen on (default: this machine only)")
+
+    alerts = commands.add_parser("alerts", help="receive, verify and print the API's webhooks")
+    alerts.add_argument("--port", type=int, required=True, help="port to listen on")
+    alerts.add_argument("--host", default="127.0.0.1", help="interface (default: this machine)")
+    alerts.add_argument("--secret", help="the endpoint's whsec_... secret "
+                                         "(default: $STOREPRICE_WEBHOOK_SECRET)")
     return parser
 
 
