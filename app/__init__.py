@@ -1,11 +1,10 @@
 """Store Price API: the application factory."""
-import logging
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import http, keys
+from . import http, keys, logs
 from .config import Config
 from .database import bound_engine, engine_options
 from .errors import register_error_handlers
@@ -25,7 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXY_HOPS"]:  # behind N proxies: the client is N hops back
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"],
                                 x_proto=0, x_host=0, x_port=0, x_prefix=0)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), format="%(message)s")
+    # Every log line is one JSON object, with no key material in it (app/logs.py).
+    logs.configure(app.config.get("LOG_LEVEL", "INFO"), app.config.get("API_KEY_PREFIX"))
 
     http.init_app(app)  # OPTIONS, 204s, no slash merging: before any route is added
     db.init_app(app)

@@ -25,6 +25,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import BadRequest, RequestTimeout
 
 from .errors import PROBLEM_JSON, TITLES, TYPE_BY_STATUS
+from .logs import JsonLines
 from .keys.check import QUERY_KEY_NAMES
 
 BODY_TIMEOUT = float(os.environ.get("BODY_TIMEOUT", "10"))  # seconds for a whole body
@@ -199,7 +200,15 @@ def redact(text: str) -> str:
 
 class RedactingLogger(Logger):
     """gunicorn's logger; every access-log atom goes through ``redact`` and the key header
-    itself never shows, whatever ``access_log_format`` asks for."""
+    itself never shows, whatever ``access_log_format`` asks for. Its error and access logs
+    write the app's JSON lines (app/logs.py), which redact every field once more: what
+    gunicorn itself logs (a malformed header's name, a request line) can hold a key too."""
+
+    def setup(self, cfg):
+        super().setup(cfg)  # the handlers --error-logfile and --access-logfile ask for
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonLines())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -53,8 +53,9 @@ def write_history(session, issued, days: int, seed: int = 42) -> int:
             if admitted:
                 session.add(DailyQuota(key_id=key.id, day=day, used=admitted))
             hour = datetime.combine(day, time(12))
-            session.add(Usage(key_id=key.id, hour=hour,
-                              endpoint=ENDPOINT, calls=admitted + refused, admitted=admitted,
+            session.add(Usage(key_id=key.id, hour=hour, endpoint=ENDPOINT,
+                              price_per_1000_units_micros=key.plan_row.price_per_1000_units_micros,
+                              calls=admitted + refused, admitted=admitted,
                               units=admitted,
                               status_2xx=admitted, status_4xx=refused, status_429=refused))
             key.last_used_at = hour  # days ascend: ends at the last day with a call

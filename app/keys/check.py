@@ -31,6 +31,7 @@ from .restrictions import Restrictions
 TODAY = bindparam("day", type_=Date())
 KEY_BY_ID = (select(ApiKey.__table__, Plan.daily_limit.label("plan_daily_limit"),
                     Plan.rate_limit.label("plan_rate_limit"),
+                    Plan.price_per_1000_units_micros.label("price_micros"),
                     DailyQuota.used.label("used_today"),
                     Owner.daily_limit.label("owner_daily_limit"),
                     OwnerQuota.used.label("owner_used_today"))
@@ -62,6 +63,7 @@ class Caller:
     owner_used_today: int = 0
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
     sunset: datetime | None = None
+    price_micros: int = 0  # the plan's price now: what this call's usage is metered at
 
 
 def authenticate() -> Caller:
@@ -115,7 +117,8 @@ def authenticate() -> Caller:
         revoked_at=key.revoked_at, not_before=key.not_before, expires_at=key.expires_at,
         used_today=key.used_today or 0, owner_daily_limit=key.owner_daily_limit,
         owner_used_today=key.owner_used_today or 0,
-        sunset=sunset, rotated_at=key.rotated_at if sunset else None)
+        sunset=sunset, rotated_at=key.rotated_at if sunset else None,
+        price_micros=key.price_micros)
     # No commit here: the limit step's writes finish this transaction (one round trip
     # fewer on PostgreSQL); a refused call's transaction is rolled back when the
     # connection goes back to the pool.

@@ -35,7 +35,7 @@ from .late_counts import incr_in_time
 from .metering import record_admission
 from .webhooks.events import emit_quota_thresholds
 
-log = logging.getLogger("storeprice")
+log = logging.getLogger(__name__)  # "app.keys.limits": the key layer logs under its own names
 DAY = 86400
 
 

@@ -110,18 +110,25 @@ class DailyQuota(db.Model):
 
 
 class Usage(db.Model):
-    """Metering: one row per key, UTC hour and endpoint. Daily reports sum the hours;
+    """Metering: one row per key, UTC hour, endpoint and unit price (the price splits a
+    row only when it changes within the hour). Daily reports sum the hours;
     anomaly detection compares hours with the key's own baseline (see metering.py).
 
     ``calls`` = ``admitted`` (counted against the daily quota: summed per day they equal
     ``daily_quota.used``) + calls refused before admission + free self-inspection calls.
-    ``incomplete`` = admitted calls without a produced 2xx-4xx answer (the worker died,
-    the answer was a 5xx, the database went away): billed nothing."""
+    ``incomplete`` = admitted calls whose answer was not handed over whole (the worker
+    died, the client hung up first, the answer was a 5xx, the database went away): billed
+    nothing."""
     __tablename__ = "usage"
     # No foreign key: billing history outlives a deleted key.
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # truncated to the hour, UTC
     endpoint: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # The plan's price (micro-dollars per 1,000 units) when the calls were metered. Part of
+    # the key, so a price change or plan move within the hour starts a new row and a bill
+    # for any past window never changes (usage.billing_summary prices each row at its own).
+    price_per_1000_units_micros: Mapped[int] = mapped_column(
+        primary_key=True, default=0, server_default="0")
     calls: Mapped[int] = mapped_column(default=0)
     admitted: Mapped[int] = mapped_column(default=0, server_default="0")
     incomplete: Mapped[int] = mapped_column(default=0, server_default="0")

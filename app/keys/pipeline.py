@@ -19,6 +19,7 @@ from flask import current_app, g, request
 
 from ..clock import start_request_clock
 from ..extensions import close_request_connection
+from .delivery import Delivery, DeliveringClient
 from .binding import check_binding
 from .check import authenticate, check_validity, deprecation_headers
 from .limits import enforce_limits, rate_limit_headers, refusals_spend_the_window
@@ -71,3 +72,7 @@ def init_app(app, public=()):
     app.before_request(before_request)
     app.after_request(after_request)
     app.teardown_request(close_request_connection)
+    # Completion waits for the server to hand over the whole answer (delivery.py).
+    app.wsgi_app = Delivery(app.wsgi_app)
+    if app.test_client_class is None:
+        app.test_client_class = DeliveringClient  # closes every answer, as a server does

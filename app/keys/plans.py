@@ -38,6 +38,13 @@ def revenue(units: int, micros_per_1000_units: int) -> str:
     return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def amount_due(priced_units) -> str:
+    """What (units, micro-dollars per 1,000 units) pairs cost together, in USD, rounded
+    half-up to the cent once, at the end (exact: no cent is lost per window)."""
+    amount = sum((Decimal(units) * micros for units, micros in priced_units), Decimal(0))
+    return str((amount / (1000 * MICROS)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def effective_limits(key) -> dict:
     """The limits a key works under, and which of them are its own (``overridden``).
     ``key`` is an ApiKey or the key check's joined row: both have the same names."""

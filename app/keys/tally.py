@@ -17,7 +17,7 @@ import logging
 
 from .models import Usage
 
-log = logging.getLogger("storeprice.keys")
+log = logging.getLogger(__name__)
 TALLIED = "* refused by the minute window"  # the usage row's endpoint label
 assert len(TALLIED) <= Usage.endpoint.type.length
 KEPT = 7 * 86400

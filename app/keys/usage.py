@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from .metering import COUNTERS  # calls, admitted, units, incomplete, status classes
-from .models import ApiKey, AuditEvent, Plan, Usage
-from .plans import revenue
+from .models import ApiKey, AuditEvent, Usage
+from .plans import amount_due
 
 
 def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]:
@@ -34,10 +34,11 @@ def daily_usage(start: date, end: date, key_id: str | None = None) -> list[dict]
 
 
 def billing_summary(start: date, end: date) -> list[dict]:
-    """Per key: plan, calls, admitted, incomplete, units and the amount due at the plan's
-    unit price (read from the plans table). A deleted key's usage is billed too: its plan,
-    name and owner come from the audit event that deleted it (``deleted``: true); only a
-    key deleted before the audit trail existed (release 1) is under plan "deleted", at 0."""
+    """Per key: plan (its plan now), calls, admitted, incomplete, units and the amount due,
+    each usage row priced at the unit price it was metered at: a later plan move or price
+    change never changes a past window's bill, and a window that spans a change is billed
+    part at each price. A deleted key's usage is billed too: its name, owner and plan come
+    from the audit event that deleted it (``deleted``: true)."""
     totals = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for row in daily_usage(start, end):
         for counter in COUNTERS:
@@ -45,7 +46,7 @@ def billing_summary(start: date, end: date) -> list[dict]:
     keys = {k.id: {"name": k.name, "owner": k.owner, "plan": k.plan, "deleted": False}
             for k in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(totals)))}
     keys.update(_deleted_keys(set(totals) - set(keys)))
-    prices = dict(db.session.execute(select(Plan.id, Plan.price_per_1000_units_micros)).all())
+    priced = _units_by_price(start, end)
     summary = []
     for key_id, counts in sorted(totals.items()):
         key = keys.get(key_id, {"name": None, "owner": None, "plan": "deleted",
@@ -53,8 +54,21 @@ def billing_summary(start: date, end: date) -> list[dict]:
         summary.append({"key_id": key_id, **key,
                         "calls": counts["calls"], "admitted": counts["admitted"],
                         "incomplete": counts["incomplete"], "units": counts["units"],
-                        "amount_usd": revenue(counts["units"], prices.get(key["plan"], 0))})
+                        "amount_usd": amount_due(priced.get(key_id, ()))})
     return summary
+
+
+def _units_by_price(start: date, end: date) -> dict[str, list[tuple[int, int]]]:
+    """Per key, its billed units at each unit price they were metered at."""
+    rows = db.session.execute(
+        select(Usage.key_id, Usage.price_per_1000_units_micros, func.sum(Usage.units))
+        .where(Usage.hour >= datetime.combine(start, datetime.min.time()),
+               Usage.hour < datetime.combine(end + timedelta(days=1), datetime.min.time()))
+        .group_by(Usage.key_id, Usage.price_per_1000_units_micros))
+    priced = defaultdict(list)
+    for key_id, micros, units in rows:
+        priced[key_id].append((int(units), micros))
+    return priced
 
 
 def _deleted_keys(key_ids: set[str]) -> dict[str, dict]:

@@ -118,15 +118,19 @@ def test_anomalies_explain_spikes_errors_and_403_bursts(app, client, catalogue, 
 
 
 def test_one_json_log_line_per_request_without_the_secret(client, make_key, caplog):
+    from app.logs import JsonLines
     key = make_key()
-    with caplog.at_level(logging.INFO, logger="storeprice.requests"):
+    with caplog.at_level(logging.INFO, logger="app.keys.metering"):
         client.get("/v1/items", headers={"X-API-Key": key, "X-Request-ID": "req-1"})
-    lines = [json.loads(r.message) for r in caplog.records if r.name == "storeprice.requests"]
-    assert len(lines) == 1
-    line = lines[0]
+    records = [r for r in caplog.records if r.name == "app.keys.metering"]
+    assert len(records) == 1
+    line = json.loads(JsonLines().format(records[0]))  # as the handler writes it
+    assert set(line) >= {"ts", "level", "logger", "msg", "request_id", "key_id"}
+    assert (line["level"], line["logger"], line["msg"]) == ("INFO", "app.keys.metering",
+                                                           "request")
     assert line["request_id"] == "req-1" and line["key_id"] == key_id(key)
-    assert (line["method"], line["route"], line["status"], line["units"]) \
-        == ("GET", "GET /v1/items", 200, 1)
+    assert (line["method"], line["route"], line["status"], line["units"], line["completed"]) \
+        == ("GET", "GET /v1/items", 200, 1, True)
     assert line["duration_ms"] >= 0
     assert key.split("_")[2] not in caplog.text
 
@@ -232,9 +236,11 @@ def test_report_days_are_written_yyyy_mm_dd(app, client, make_key, query):
 
 
 def put_units(app, full_key, units):
-    """Yesterday's usage of a key: ``units`` billable calls."""
+    """Yesterday's usage of a key: ``units`` billable calls, metered at its plan's price."""
     with app.app_context():
+        price = db.session.get(ApiKey, key_id(full_key)).plan_row.price_per_1000_units_micros
         db.session.add(Usage(key_id=key_id(full_key), endpoint="GET /v1/items",
+                             price_per_1000_units_micros=price,
                              hour=datetime.combine(utcnow().date() - timedelta(days=1),
                                                    datetime.min.time()),
                              calls=units, admitted=units, units=units, status_2xx=units))

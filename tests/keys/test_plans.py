@@ -173,16 +173,20 @@ def test_plans_cli_create_update_list(app):
     assert "team" in text and "$0.45 per 1,000 units" in text
 
 
-def test_billing_reads_prices_from_the_plans_table(app, client, make_key):
+def test_billing_reads_prices_from_the_plans_table_as_they_were_when_metered(
+        app, client, make_key):
     admin = admin_headers(make_key)
     key = make_key(plan="pro")
     for _ in range(3):
         assert client.get("/v1/items", headers={"X-API-Key": key}).status_code == 200
     client.patch("/v1/admin/plans/pro", headers=admin, json={"price_per_1000_units": "1000"})
+    for _ in range(2):
+        assert client.get("/v1/items", headers={"X-API-Key": key}).status_code == 200
     billing = {row["key_id"]: row for row in
                client.get("/v1/admin/usage", headers=admin).json["billing"]}
-    assert billing[key_id(key)]["units"] == 3
-    assert billing[key_id(key)]["amount_usd"] == "3.00"  # 3 units at $1,000 per 1,000
+    assert billing[key_id(key)]["units"] == 5
+    # 3 units at $0.50 per 1,000 before the change, 2 at $1,000 per 1,000 after it
+    assert billing[key_id(key)]["amount_usd"] == "2.00"
 
 
 def test_money_is_exact():
