@@ -5,8 +5,13 @@ can still be overridden on the command line (`--workers 4`) or with GUNICORN_CMD
 Environment: WEB_CONCURRENCY (workers, default 1; more than one needs Redis for the
 per-minute limits, see the README's scale-out section), THREADS (per worker, default 8),
 BODY_TIMEOUT (seconds a request body may take to arrive, default 10), ACCESS_LOG (a path,
-"-" for stdout, the default, or "" for none)."""
+"-" for stdout, the default, or "" for none), RATELIMIT_ALLOW_PER_PROCESS (see on_starting),
+PROMETHEUS_MULTIPROC_DIR (where the workers' metrics meet; a fresh temporary folder by
+default)."""
 import os
+import shutil
+import sys
+import tempfile
 
 wsgi_app = "wsgi:app"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -33,3 +38,36 @@ accesslog = os.environ.get("ACCESS_LOG", "-") or None
 # Several servers on one host (the tests, or instances side by side) would otherwise share
 # one control socket path ($HOME/.gunicorn/gunicorn.ctl).
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Per-process limiter storage (memory://) with several workers would let each worker
+    admit a whole minute's worth: refuse to start, unless it is explicitly allowed."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    allowed = os.environ.get("RATELIMIT_ALLOW_PER_PROCESS", "").lower() in ("1", "true", "yes")
+    if server.cfg.workers > 1 and storage.startswith("memory") and not allowed:
+        sys.exit(f"error: {server.cfg.workers} workers with per-process rate-limit storage "
+                 f"({storage}) would each admit the whole per-minute limit; set "
+                 "RATELIMIT_STORAGE_URI=redis://... (or RATELIMIT_ALLOW_PER_PROCESS=true)")
+
+
+# Metrics (GET /metrics): each worker writes its counters to files in one folder, which
+# the worker answering the scrape adds up (prometheus-client's multiprocess mode). The
+# variable must be set before any worker imports prometheus_client, so it is set here,
+# in the master, and the workers inherit it.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storeprice-metrics-")
+    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+else:
+    _OWN_METRICS_DIR = None
+
+
+def child_exit(server, worker):
+    """A worker's live gauges go with it (counters and histograms are kept)."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)

@@ -49,9 +49,10 @@ def init_app(app, api, public=(), dimensions=()):
     openapi.register_security_scheme(api)
     from .views import account, admin, owners, plans, reports, self_service  # noqa: F401
     from .webhooks import views as webhooks
+    from . import metrics  # GET /metrics (admin)
     app.url_map.converters["key_id"] = admin.KeyIdConverter
     # reports: on admin.blp
-    for module in (account, self_service, admin, owners, plans, webhooks):
+    for module in (account, self_service, admin, owners, plans, webhooks, metrics):
         api.register_blueprint(module.blp)
     from .cli import register_commands
     register_commands(app)

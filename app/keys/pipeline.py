@@ -19,6 +19,7 @@ from flask import current_app, g, request
 
 from ..clock import start_request_clock
 from ..extensions import close_request_connection
+from . import metrics
 from .delivery import Delivery, DeliveringClient
 from .binding import check_binding
 from .check import authenticate, check_validity, deprecation_headers
@@ -60,6 +61,7 @@ def after_request(response):
         response.headers.extend(deprecation_headers(caller))
     meter(response)                              # metering         (metering.py)
     log_request(response)
+    metrics.observe(response)                    # GET /metrics     (metrics.py)
     return response
 
 
