@@ -22,10 +22,6 @@ from test_gunicorn import exchange, parse, request, served  # noqa: F401 (a fixt
 SOMETIMES_SENT = {"distance_km", "note"}
 # Answer models of the key layer (app/keys) that still leave fields out of `required`;
 # the key layer's rewrite adds them (see test_answer_models_list_their_required_fields).
-KEY_LAYER_PENDING = {"AnomalyAnswer", "AuditEvent", "BillingPlan", "CallerKey", "Key",
-                     "NewKey", "PlanFigures", "PruneAnswer", "ReportAnswer", "ReviewAnswer",
-                     "Suggestion", "UsageAnswer", "UsageRow"}
-
 
 @pytest.fixture
 def admin(make_key, catalogue):
@@ -67,22 +63,13 @@ def test_answer_models_list_their_required_fields(document):
     """A generated client types a field outside `required` as `X | Unset`: every field
     the server always sends must be in the list."""
     loose = {}
-    for name in answer_models(document) - KEY_LAYER_PENDING:
+    for name in answer_models(document):
         schema = document["components"]["schemas"][name]
         missing = set(schema.get("properties", {})) - set(schema.get("required", [])) \
             - SOMETIMES_SENT
         if missing:
             loose[name] = sorted(missing)
     assert loose == {}
-
-
-@pytest.mark.xfail(reason="app/keys answer models: the key layer's rewrite lists their "
-                          "required fields", strict=False)
-def test_key_layer_answer_models_list_their_required_fields(document):
-    schemas = document["components"]["schemas"]
-    assert {name for name in KEY_LAYER_PENDING & answer_models(document)
-            if set(schemas[name].get("properties", {})) - set(schemas[name].get("required", []))
-            - SOMETIMES_SENT} == set()
 
 
 def test_healthz_answer_is_typed(client, document):
@@ -150,8 +137,6 @@ def test_query_integers_are_written_as_the_document_writes_them(client, admin, p
     assert name in problem["errors"], problem
 
 
-@pytest.mark.xfail(reason="app/keys: UsageArgs.days and ReviewArgs.days are "
-                          "ma.fields.Integer, not app.schemas.QueryInteger", strict=False)
 @pytest.mark.parametrize("path", ["/v1/usage?days={}", "/v1/admin/plan-review?days={}"])
 def test_key_layer_days_are_written_as_the_document_writes_them(client, admin, path):
     for written in ("%D9%A3", "+5", "1_0"):

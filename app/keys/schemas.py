@@ -148,7 +148,7 @@ class KeySchema(ma.Schema):
     id = fields.String(required=True, metadata={"description": "the public key id"})
     name = fields.String(required=True)
     owner = fields.String(required=True)
-    plan = fields.String()
+    plan = fields.String(required=True)
     status = fields.Function(lambda key: key_status(key), required=True, metadata={
         "type": "string", "enum": list(STATUSES), "description": "pending: not yet valid"})
     scopes = CommaList({"enum": list(SCOPES)})
@@ -244,12 +244,12 @@ class PlanCreate(PlanChanges):
 
 
 class BillingPlanSchema(ma.Schema):
-    id = fields.String()
-    name = fields.String()
-    daily_limit = fields.Integer()
-    rate_limit = fields.String()
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    daily_limit = fields.Integer(required=True)
+    rate_limit = fields.String(required=True)
     price_per_1000_units = fields.Function(
-        lambda plan: micros_to_price(plan.price_per_1000_units_micros),
+        lambda plan: micros_to_price(plan.price_per_1000_units_micros), required=True,
         metadata={"type": "string", "description": "USD per 1,000 billable units"})
 
 
@@ -289,15 +289,17 @@ class AuditArgs(PageArgs):
 
 
 class AuditEventSchema(ma.Schema):
-    at = UtcDateTime()
-    actor = fields.String(metadata={"description": "key:<id> (HTTP) or cli:<os user>"})
-    actor_owner = fields.String(allow_none=True, metadata={
+    at = UtcDateTime(required=True)
+    actor = fields.String(required=True,
+                          metadata={"description": "key:<id> (HTTP) or cli:<os user>"})
+    actor_owner = fields.String(required=True, allow_none=True, metadata={
         "description": "the acting key's owner (organisation); null from the CLI"})
-    action = fields.String(metadata={"example": "key.rotate"})
-    target = fields.String(metadata={"description": "the key's or plan's id"})
-    changes = fields.Dict(metadata={"description": "{field: [before, after]}"})
-    request_id = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
+    action = fields.String(required=True, metadata={"example": "key.rotate"})
+    target = fields.String(required=True,
+                           metadata={"description": "the key's, plan's or owner's id"})
+    changes = fields.Dict(required=True, metadata={"description": "{field: [before, after]}"})
+    request_id = fields.String(required=True, allow_none=True)
+    ip = fields.String(required=True, allow_none=True)
 
 
 AuditPage = page_schema(AuditEventSchema, "AuditPage")

@@ -7,7 +7,7 @@ from flask import g
 from ...blueprint import Blueprint
 
 from ...clock import now
-from ...schemas import StrictSchema
+from ...schemas import QueryInteger, StrictSchema
 from .. import usage
 from ..limits import quota_free
 from ..openapi import keyed_operation
@@ -18,32 +18,34 @@ blp = Blueprint("account", __name__, url_prefix="/v1", description="The calling 
 
 
 class UsageArgs(StrictSchema):
-    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366),
+    days = QueryInteger(load_default=30, validate=ma.validate.Range(min=1, max=366),
                              metadata={"description": "UTC days back from today (1-366)"})
 
 
 class UsageRow(ma.Schema):
-    day = ma.fields.String()
-    endpoint = ma.fields.String()
-    calls = ma.fields.Integer(metadata={"description": "every call recorded"})
-    admitted = ma.fields.Integer(metadata={
+    day = ma.fields.String(required=True)
+    endpoint = ma.fields.String(required=True)
+    calls = ma.fields.Integer(required=True, metadata={"description": "every call recorded"})
+    admitted = ma.fields.Integer(required=True, metadata={
         "description": "counted against the daily quota; summed per day = today.used"})
-    units = ma.fields.Integer(metadata={"description": "billed: 2xx answers produced"})
-    incomplete = ma.fields.Integer(metadata={
+    units = ma.fields.Integer(required=True,
+                              metadata={"description": "billed: 2xx answers produced"})
+    incomplete = ma.fields.Integer(required=True, metadata={
         "description": "admitted, no answer produced (worker died, 5xx, database lost)"})
-    status_2xx = ma.fields.Integer()
-    status_3xx = ma.fields.Integer()
-    status_4xx = ma.fields.Integer()
-    status_5xx = ma.fields.Integer()
-    status_401 = ma.fields.Integer(metadata={"description": "revoked/expired key used"})
-    status_403 = ma.fields.Integer()
-    status_429 = ma.fields.Integer()
+    status_2xx = ma.fields.Integer(required=True)
+    status_3xx = ma.fields.Integer(required=True)
+    status_4xx = ma.fields.Integer(required=True)
+    status_5xx = ma.fields.Integer(required=True)
+    status_401 = ma.fields.Integer(required=True,
+                                   metadata={"description": "revoked/expired key used"})
+    status_403 = ma.fields.Integer(required=True)
+    status_429 = ma.fields.Integer(required=True)
 
 
 class UsageAnswer(ma.Schema):
-    key_id = ma.fields.String()
-    days = ma.fields.Integer()
-    data = ma.fields.List(ma.fields.Nested(UsageRow))
+    key_id = ma.fields.String(required=True)
+    days = ma.fields.Integer(required=True)
+    data = ma.fields.List(ma.fields.Nested(UsageRow), required=True)
 
 
 @blp.route("/key")

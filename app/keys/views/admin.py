@@ -159,7 +159,7 @@ def delete_key(key_id):
 
 
 class PruneAnswer(ma.Schema):
-    deleted = ma.fields.List(ma.fields.String())
+    deleted = ma.fields.List(ma.fields.String(), required=True)
 
 
 @blp.route("/keys/prune", methods=["POST"])

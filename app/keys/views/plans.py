@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from ...blueprint import Blueprint
 from ...openapi import describe_path_parameter
-from ...schemas import StrictSchema
+from ...schemas import QueryInteger, StrictSchema
 from .. import audit
 from .. import plan_review
 from .. import plans as plan_service
@@ -86,34 +86,37 @@ def delete_plan(plan_id):
 
 
 class ReviewArgs(StrictSchema):
-    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366),
-                             metadata={"description": "UTC days back from today (1-366)"})
+    days = QueryInteger(load_default=30, validate=ma.validate.Range(min=1, max=366),
+                        metadata={"description": "UTC days back from today (1-366)"})
 
 
 class PlanFigures(ma.Schema):
-    plan = ma.fields.String()
-    keys = ma.fields.Integer()
-    calls = ma.fields.Integer()
-    units = ma.fields.Integer()
-    revenue = ma.fields.String(metadata={"description": "USD at the plan's current price"})
-    days_at_limit_share = ma.fields.Float(metadata={"description": "share of key-days "
-                                                    "that hit the daily limit"})
-    p50_daily_use = ma.fields.Float(metadata={"description": "fraction of the limit"})
-    p95_daily_use = ma.fields.Float(metadata={"description": "fraction of the limit"})
+    plan = ma.fields.String(required=True)
+    keys = ma.fields.Integer(required=True)
+    calls = ma.fields.Integer(required=True)
+    units = ma.fields.Integer(required=True)
+    revenue = ma.fields.String(required=True,
+                               metadata={"description": "USD at the plan's current price"})
+    days_at_limit_share = ma.fields.Float(required=True, metadata={
+        "description": "share of key-days that hit the daily limit"})
+    p50_daily_use = ma.fields.Float(required=True, allow_none=True, metadata={
+        "description": "fraction of the limit; null without any key-day"})
+    p95_daily_use = ma.fields.Float(required=True, allow_none=True, metadata={
+        "description": "fraction of the limit; null without any key-day"})
 
 
 class Suggestion(ma.Schema):
-    key = ma.fields.String()
-    plan = ma.fields.String()
-    action = ma.fields.String(metadata={"enum": ["upgrade", "downgrade"]})
-    suggested_plan = ma.fields.String(allow_none=True)
-    reason = ma.fields.String()
+    key = ma.fields.String(required=True)
+    plan = ma.fields.String(required=True)
+    action = ma.fields.String(required=True, metadata={"enum": ["upgrade", "downgrade"]})
+    suggested_plan = ma.fields.String(required=True, allow_none=True)
+    reason = ma.fields.String(required=True)
 
 
 class ReviewAnswer(ma.Schema):
-    days = ma.fields.Integer()
-    plans = ma.fields.List(ma.fields.Nested(PlanFigures))
-    suggestions = ma.fields.List(ma.fields.Nested(Suggestion))
+    days = ma.fields.Integer(required=True)
+    plans = ma.fields.List(ma.fields.Nested(PlanFigures), required=True)
+    suggestions = ma.fields.List(ma.fields.Nested(Suggestion), required=True)
 
 
 @blp.route("/plan-review")

@@ -9,6 +9,7 @@ from .. import usage
 from ..openapi import keyed_operation
 from ..schemas import ReportWindow, report_window
 from ..scope import requires
+from .account import UsageRow
 from .admin import blp
 
 
@@ -18,11 +19,30 @@ class ReportArgs(ReportWindow):
                                                        "client reads it from usage.csv)"})
 
 
+class ReportRow(UsageRow):
+    key_id = ma.fields.String(required=True)
+
+
+class BillingRow(ma.Schema):
+    key_id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, allow_none=True)
+    owner = ma.fields.String(required=True, allow_none=True)
+    plan = ma.fields.String(required=True, metadata={"description": "the key's plan now"})
+    deleted = ma.fields.Boolean(required=True, metadata={
+        "description": "the key is deleted; name, owner and plan from its audit event"})
+    calls = ma.fields.Integer(required=True)
+    admitted = ma.fields.Integer(required=True)
+    incomplete = ma.fields.Integer(required=True)
+    units = ma.fields.Integer(required=True)
+    amount_usd = ma.fields.String(required=True, metadata={
+        "description": "each unit at the price it was metered at"})
+
+
 class ReportAnswer(ma.Schema):
-    start = ma.fields.Date(data_key="from")
-    end = ma.fields.Date(data_key="to")
-    data = ma.fields.List(ma.fields.Dict())
-    billing = ma.fields.List(ma.fields.Dict())
+    start = ma.fields.Date(data_key="from", required=True)
+    end = ma.fields.Date(data_key="to", required=True)
+    data = ma.fields.List(ma.fields.Nested(ReportRow), required=True)
+    billing = ma.fields.List(ma.fields.Nested(BillingRow), required=True)
 
 
 @blp.route("/usage")
@@ -62,8 +82,15 @@ def usage_report_csv(args):
     return Response(usage.as_csv(usage.daily_usage(*report_window(args))), mimetype="text/csv")
 
 
+class AnomalyFlag(ma.Schema):
+    key_id = ma.fields.String(required=True)
+    flag = ma.fields.String(required=True, metadata={"enum": [
+        "traffic-spike", "error-spike", "forbidden-burst", "stale-key"]})
+    explanation = ma.fields.String(required=True)
+
+
 class AnomalyAnswer(ma.Schema):
-    data = ma.fields.List(ma.fields.Dict())
+    data = ma.fields.List(ma.fields.Nested(AnomalyFlag), required=True)
 
 
 @blp.route("/anomalies")
