@@ -56,6 +56,11 @@ REAL = {
 REAL["plan"] = ("free", "starter", "pro", "enterprise")  # seeded (app/keys/models.py)
 REAL["store_id"], REAL["item_id"], REAL["plan_id"] = REAL["store"], REAL["item"], REAL["plan"]
 ALWAYS_REAL_IN_BODIES = {"chain", "country", "category", "plan"}
+# The (store, item) pairs with a price in the fuzz key's country: a path that names both
+# (a price's PUT and DELETE) gets one of these half of the time, so a DELETE finds a price.
+PRICED_IN_US = (("us-cheapo-1", "milk"), ("us-cheapo-1", "bread"), ("us-cheapo-1", "novel"),
+                ("us-posh-1", "milk"), ("us-posh-1", "bread"), ("us-posh-1", "tshirt"),
+                ("us-cheapo-2", "milk"))
 
 
 def _pick(value, choices, always=False):
@@ -102,7 +107,12 @@ def steer(case, fuzz_key_id: str, new_victim_key_id: Callable[[], str]) -> None:
             path["delivery_id"] = FUZZ_DELIVERY_ID
     if not positive:
         return
+    pair = None
+    if path and {"store_id", "item_id"} <= set(path):
+        pair = _pick((path["store_id"], path["item_id"]), PRICED_IN_US)
     _steer_fields(path)
+    if pair:  # after the per-field steering, which picks each id on its own
+        path["store_id"], path["item_id"] = pair
     _steer_fields(case.query)
     _steer_fields(case.body, in_body=True)
     keep_documented_rules(case)
