@@ -12,7 +12,7 @@ from app.keys.pipeline import public_endpoints
 
 DOCUMENTED_PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/assets/<path:filename>"}
 EXAMPLES = {"store_id": "us-cheapo-1", "item_id": "milk", "key_id": "abcdefgh", "plan_id": "free",
-            "filename": "swagger-ui.css", "owner": "acme", "webhook_id": "1",
+            "filename": "swagger-ui.css", "owner": "acme", "webhook_id": "1", "id": "1",
             "delivery_id": "1"}
 
 
