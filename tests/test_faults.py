@@ -206,11 +206,23 @@ def test_a_database_lost_in_teardown_never_replaces_the_answer_nor_bills_it(tmp_
     with Gunicorn(env, workers=1) as url:
         headers = {"X-API-Key": key}
         assert requests.get(f"{url}/v1/items", headers=headers, timeout=10).status_code == 200
+        # That call is completed once its answer was written (app/keys/delivery.py): let
+        # its COMMIT pass before the relay counts the next call's.
+        with app.app_context():
+            for _ in range(50):
+                if db.session.execute(db.select(db.func.sum(Usage.incomplete))).scalar() == 0:
+                    break
+                db.session.rollback()
+                time.sleep(0.1)
         relay.cut_before(b"COMMIT\x00", 2)  # the admission's commit, then the completion's
         answer = requests.get(f"{url}/v1/items", headers=headers, timeout=10)
         assert answer.status_code == 200, answer.text
         assert answer.headers["Content-Type"] == "application/json"
         assert answer.json()["data"] == []
+        deadline = time.monotonic() + 10
+        while relay.trigger is not None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the completion's COMMIT comes after the answer was written
+        assert relay.trigger is None  # it came, and was cut
         relay.restore()
         assert requests.get(f"{url}/healthz", timeout=10).status_code == 200  # recovered
     with app.app_context():
