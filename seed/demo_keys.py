@@ -1,5 +1,6 @@
-"""Demo keys, one per concept. They are re-issued (new secrets) by `flask keys demo`, which
-`make run` calls, because only hashes are stored and a key can never be shown twice."""
+"""Demo keys, one per concept. They are re-issued (new secrets) by `flask seed` (which
+`make run` calls) and `flask demo-keys`, because only hashes are stored and a key can
+never be shown twice."""
 import os
 from datetime import timedelta
 
@@ -11,7 +12,8 @@ from app.extensions import db
 from app.keys import audit, lifecycle
 from app.keys.models import ApiKey
 
-DEMO_OWNER = "Store Price demo"
+DEMO_OWNER = "Store Price demo"  # the operator's own demo applications
+PARTNER = "FreshMart"  # a chain's pricing partner, an organisation of its own
 GROCERIES = "dairy,produce,bakery,meat,pantry,beverages,frozen,household"
 
 DEMO_KEYS = [
@@ -20,12 +22,12 @@ DEMO_KEYS = [
      dict(scopes=["read"], countries=["US"], categories=GROCERIES.split(","), plan="starter")),
     ("partner-write", "read + write prices and stores of its own chain, FreshMart, in US "
      "and CA, plan pro: another chain's store gets 403",
-     dict(scopes=["read", "write"], countries=["US", "CA"], chains=["freshmart"],
-          plan="pro")),
-    ("partner-keys", "FreshMart's key manager (scope keys): makes and revokes its "
-     "organisation's keys at /v1/keys, never wider than itself",
-     dict(scopes=["read", "write", "keys"], countries=["US", "CA"], chains=["freshmart"],
-          plan="pro")),
+     dict(owner=PARTNER, scopes=["read", "write"], countries=["US", "CA"],
+          chains=["freshmart"], plan="pro")),
+    ("partner-keys", "FreshMart's key manager (scope keys): makes and revokes FreshMart's "
+     "keys at /v1/keys, never wider than itself",
+     dict(owner=PARTNER, scopes=["read", "write", "keys"], countries=["US", "CA"],
+          chains=["freshmart"], plan="pro")),
     # The operator's own admin key never expires: a key manages only keys within its
     # bounds, expiry included, so an admin key that expired first could manage no key
     # made after it.
@@ -45,7 +47,9 @@ DEMO_KEYS = [
 
 def issue_demo_keys() -> list[tuple[str, str, str]]:
     """Replace the demo keys; returns (label, description, full key)."""
-    for key in db.session.scalars(select(ApiKey).where(ApiKey.owner == DEMO_OWNER)):
+    demo = select(ApiKey).where(ApiKey.owner.in_([DEMO_OWNER, PARTNER]),
+                                ApiKey.name.startswith("demo "))
+    for key in db.session.scalars(demo):
         # Not lifecycle.delete_key: the old demo admin may be the last admin key, and it
         # is replaced in the same run. The trail still says what happened.
         audit.record("key.delete", key.id, audit.diff(lifecycle.snapshot(key), {}))
@@ -53,7 +57,8 @@ def issue_demo_keys() -> list[tuple[str, str, str]]:
     db.session.commit()
     issued = []
     for label, description, options in DEMO_KEYS:
-        key, full_key = lifecycle.create_key(f"demo {label}", owner=DEMO_OWNER, **options)
+        key, full_key = lifecycle.create_key(f"demo {label}",
+                                             **{"owner": DEMO_OWNER, **options})
         if label == "expired":  # backdate it, so it shows the expired-key problem
             key.expires_at = now() - timedelta(days=1)
             db.session.commit()

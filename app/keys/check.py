@@ -115,7 +115,10 @@ def authenticate() -> Caller:
         daily_limit=limits["daily_limit"], rate_limit=limits["rate_limit"],
         allowed_ips=key.allowed_ips, last_used_at=key.last_used_at,
         revoked_at=key.revoked_at, not_before=key.not_before, expires_at=key.expires_at,
-        used_today=key.used_today or 0, owner_daily_limit=key.owner_daily_limit,
+        used_today=key.used_today or 0,
+        # An owner's shared limit caps its applications; the provider's admin keys stay
+        # usable whatever it is set to, or an operator could lock itself out for the day.
+        owner_daily_limit=None if "admin" in key.scopes.split(",") else key.owner_daily_limit,
         owner_used_today=key.owner_used_today or 0,
         sunset=sunset, rotated_at=key.rotated_at if sunset else None,
         price_micros=key.price_micros)

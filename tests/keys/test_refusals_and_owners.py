@@ -183,3 +183,29 @@ def test_owner_quota_is_exact_over_keys_workers_and_hosts(worker_backend):
             "SELECT sum(admitted) FROM usage WHERE key_id IN :ids").bindparams(
             db.bindparam("ids", expanding=True)), {"ids": [key_id(k) for k in keys]}).scalar()
     assert admitted == limit  # the usage report agrees with the quotas
+
+
+def test_admin_keys_stay_usable_whatever_their_owners_limit(app, client, make_key):
+    """An operator cannot lock itself out by capping its own organisation."""
+    admin = make_key(owner="Acme", scopes=["read", "write", "admin"])
+    app_key = make_key(owner="Acme", scopes=["read"])
+    assert set_owner_limit(client, admin, "Acme", 1).status_code == 200
+    assert client.get("/v1/items", headers={"X-API-Key": app_key}).status_code == 200
+    assert client.get("/v1/items", headers={"X-API-Key": app_key}).json["violated-policies"] \
+        == ["owner-daily"]
+    lifted = set_owner_limit(client, admin, "Acme", None)
+    assert lifted.status_code == 200 and lifted.json["daily_limit"] is None
+    assert client.get("/v1/key", headers={"X-API-Key": admin}).json["owner_quota"] is None
+
+
+def test_used_today_is_the_count_even_above_a_lowered_limit(app, client, make_key):
+    admin = make_key(scopes=["read", "write", "admin"])
+    key = make_key(owner="Acme", scopes=["read"])
+    for _ in range(3):
+        assert client.get("/v1/items", headers={"X-API-Key": key}).status_code == 200
+    kid = key_id(key)
+    client.patch(f"/v1/admin/keys/{kid}", headers={"X-API-Key": admin}, json={"daily_limit": 2})
+    set_owner_limit(client, admin, "Acme", 1)
+    me = client.get("/v1/key", headers={"X-API-Key": key}).json
+    assert me["today"]["used"] == 3 and me["today"]["remaining"] == 0
+    assert me["owner_quota"] == {"daily_limit": 1, "used": 0, "remaining": 1}

@@ -62,11 +62,12 @@ def show_key():
     never counted against the daily quota, and still answered when the quota is used up
     (the minute window applies).
     """
-    daily, shared = g.daily_window, g.get("owner_window")  # what the limit step read
-    today = {"day": now().date(), "used": daily.quota - daily.remaining,
+    # What the key check read (this call is not counted), and the limit step's windows:
+    # `used` is the count itself, which may exceed a limit lowered during the day.
+    caller, daily, shared = g.caller, g.daily_window, g.get("owner_window")
+    today = {"day": now().date(), "used": caller.used_today,
              "remaining": daily.remaining, "resets_in": daily.resets_in}
-    owner_quota = shared and {"daily_limit": shared.quota,
-                              "used": shared.quota - shared.remaining,
+    owner_quota = shared and {"daily_limit": shared.quota, "used": caller.owner_used_today,
                               "remaining": shared.remaining}
     # The row the key check already read, plus today's counts: no second query.
     return SimpleNamespace(**g.key_row._mapping, today=today, owner_quota=owner_quota)
