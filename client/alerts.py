@@ -4,8 +4,9 @@ Listens on http://HOST:PORT/ for the Store Price API's webhooks, verifies each o
 Standard Webhooks signature with the endpoint's secret (``--secret`` or
 STOREPRICE_WEBHOOK_SECRET, the ``whsec_...`` shown once when the endpoint was created),
 and prints one line per event. A request whose signature does not verify is answered 400
-and printed as rejected. Delivery is at least once: a retried event carries the same
-``webhook-id``, so one seen before is acknowledged (204) and not printed again.
+and printed as rejected (the check is webhooks.py's, shared with the web app). Delivery
+is at least once: a retried event carries the same ``webhook-id``, so one seen before is
+acknowledged (204) and not printed again.
 
 Subscribe this receiver with a key that has scope ``keys`` (the server must allow
 private targets for http://127.0.0.1, as ``make run`` does):
@@ -22,12 +23,9 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-
+from .errors import ConfigurationError
 from .terminal import printable
-
-SECRET_VARIABLE = "STOREPRICE_WEBHOOK_SECRET"
-MAX_BODY = 64 * 1024
+from .webhooks import MAX_BODY, SECRET_VARIABLE, Rejected, verifier, verify
 
 
 def describe(event: dict) -> str:
@@ -51,7 +49,7 @@ def describe(event: dict) -> str:
 
 
 def make_server(host: str, port: int, secret: str, out=None) -> ThreadingHTTPServer:
-    verifier, seen, lock = Webhook(secret), set(), threading.Lock()
+    checker, seen, lock = verifier(secret), set(), threading.Lock()
     out = out or sys.stdout
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,14 +59,14 @@ def make_server(host: str, port: int, secret: str, out=None) -> ThreadingHTTPSer
                 return self._answer(413)
             body = self.rfile.read(length)
             try:
-                event = verifier.verify(body, dict(self.headers))
-            except (WebhookVerificationError, ValueError):
+                webhook_id, event = verify(checker, body, dict(self.headers))
+            except Rejected:
                 print(printable("rejected: a request whose signature does not verify"),
                       file=out, flush=True)
                 return self._answer(400)
             with lock:
-                first = self.headers["webhook-id"] not in seen
-                seen.add(self.headers["webhook-id"])
+                first = webhook_id not in seen
+                seen.add(webhook_id)
             if first:
                 print(describe(event), file=out, flush=True)
             self._answer(204)
@@ -92,8 +90,8 @@ def main(args) -> int:
         return 2
     try:
         server = make_server(args.host, args.port, secret)
-    except (ValueError, TypeError):
-        print("error: the secret is not a whsec_... value", file=sys.stderr)
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"listening for webhooks on http://{args.host}:{server.server_address[1]}/",
           flush=True)

@@ -44,6 +44,7 @@ from .errors import (
 from .guard import SITE_CALLS, VISITOR_CALLS, Allowance, Metered
 from .messages import describe, for_shopper
 from .nearby import cheaper_alternatives, cheapest_nearby
+from .operator import install as install_operator
 from .places import (
     RADII_KM,
     CityList,
@@ -77,7 +78,8 @@ def create_web_app(make_client: Callable[[], StorePriceClient] = StorePriceClien
     """The page. Settings not passed come from the environment (client/README.md):
     STOREPRICE_WEB_VISITOR_CALLS, STOREPRICE_WEB_SITE_CALLS, STOREPRICE_WEB_LIMITS (the
     counters' storage), STOREPRICE_WEB_PROXIES, STOREPRICE_TRIP_DOLLARS and
-    STOREPRICE_TRIP_PERCENT."""
+    STOREPRICE_TRIP_PERCENT; for the operator's quota alerts (operator.py)
+    STOREPRICE_WEBHOOK_SECRET, STOREPRICE_OPERATOR_PASSWORD and STOREPRICE_ALERT_FILE."""
     # Jinja autoescapes .html templates: names come from the API and are shown escaped,
     # so a catalogue entry can never inject markup into the page.
     app = Flask(__name__)
@@ -94,6 +96,7 @@ def create_web_app(make_client: Callable[[], StorePriceClient] = StorePriceClien
     app.extensions["shopper_allowance"] = allowance  # for the operator's checks and tests
     limiter = Limiter(key_func=visitor, app=app, storage_uri=storage,
                       headers_enabled=True)
+    install_operator(app, limiter)  # the API's webhooks in, the latest quota alert out
     local = threading.local()   # one client (one requests Session) per server thread
     directory = ItemDirectory()  # names and sizes, shared by every shopper
     cities = CityList()
