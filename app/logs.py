@@ -128,7 +128,9 @@ def configure(level: str = "INFO", prefix: str | None = None) -> None:
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h.formatter, JsonLines)), None)
     if handler is None:
-        for old in list(root.handlers):
+        # Plain stream handlers (logging.basicConfig's) would print a second, non-JSON
+        # line; others (a test runner's capture, an operator's file handler) stay.
+        for old in [h for h in root.handlers if type(h) is logging.StreamHandler]:
             root.removeHandler(old)
         handler = logging.StreamHandler(sys.stderr)
         root.addHandler(handler)

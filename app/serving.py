@@ -1,11 +1,12 @@
 """The served configuration's moving parts (gunicorn.conf.py names them):
 
-- ``ProblemWorker``: gunicorn's threaded worker (``gthread``: one slow client holds one
-  thread, not the whole worker) whose own answers — request line or headers too large, a
-  malformed header, a bad chunk — are ``application/problem+json`` with an ``X-Request-ID``,
-  like every answer of the app, instead of gunicorn's HTML page; and whose request bodies
-  must arrive within ``BODY_TIMEOUT`` seconds (a client that sends its headers and then
-  dribbles its body gets a 408 problem, and its thread back).
+- ``ProblemWorker``: gunicorn's threaded worker (``gthread``) that reads each request
+  whole in its event loop before a thread takes it (app/buffering.py: slow clients hold
+  no thread, and get a 408 past ``REQUEST_READ_TIMEOUT``); whose own answers (request
+  line or headers too large, a malformed header, a bad chunk) are
+  ``application/problem+json`` with an ``X-Request-ID``, like every answer of the app,
+  instead of gunicorn's HTML page; and whose request bodies, when read in a thread (one
+  larger than what is read ahead), must arrive within ``BODY_TIMEOUT`` seconds (408).
 - ``RedactingLogger``: gunicorn's logger whose access log never records an API key: key
   parameters of the query string, and anything shaped like a key, are replaced.
 
@@ -24,6 +25,7 @@ from gunicorn.http.errors import ParseException
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import BadRequest, RequestTimeout
 
+from .buffering import BufferedRequests
 from .errors import PROBLEM_JSON, TITLES, TYPE_BY_STATUS
 from .logs import JsonLines
 from .keys.check import QUERY_KEY_NAMES
@@ -170,8 +172,13 @@ class BodyDeadline:
         return self.app(environ, start_response)
 
 
-class ProblemWorker(ThreadWorker):
-    """gthread, with problem+json for gunicorn's own answers and a deadline on bodies."""
+class ProblemWorker(BufferedRequests, ThreadWorker):
+    """gthread, reading whole requests before a thread takes them, with problem+json for
+    gunicorn's own answers and a deadline on bodies."""
+
+    def timeout_answer(self) -> bytes:
+        return problem_bytes(408, "Request Timeout",
+                             "The request was not received whole in time.")
 
     def init_process(self):
         # gunicorn's error path calls util.write_error for every answer it makes itself;

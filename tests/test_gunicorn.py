@@ -29,7 +29,8 @@ def served(tmp_path_factory):
     with app.app_context():
         _, key = lifecycle.create_key("served", daily_limit=10**6, rate_limit="100000/minute")
     access_log = folder / "access.log"
-    server = Gunicorn({"DATABASE_URL": database, "BODY_TIMEOUT": str(BODY_TIMEOUT)},
+    server = Gunicorn({"DATABASE_URL": database, "BODY_TIMEOUT": str(BODY_TIMEOUT),
+                       "REQUEST_READ_TIMEOUT": str(BODY_TIMEOUT)},
                       workers=WORKERS, access_log=str(access_log))
     with server as url:
         yield {"url": url, "port": server.port, "key": key, "access_log": access_log}
@@ -189,6 +190,52 @@ def test_slow_bodies_do_not_stall_the_server_and_get_a_408(served):
     for answer in answers:
         assert_problem(answer, 408, "request-timeout")
     assert time.monotonic() - started < BODY_TIMEOUT + 5  # cut off on time, not later
+
+
+def test_forty_slow_headers_and_forty_slow_bodies_do_not_delay_a_normal_call(served):
+    """80 clients, five times the served threads (2 workers x 8): 40 send a header line
+    every half second and never finish their header block, 40 send whole headers and
+    dribble their body. Normal keyed calls meanwhile answer within 1 s, and every slow
+    client gets its 408 problem within the read deadline."""
+    head = b"GET /v1/items HTTP/1.1\r\nHost: test\r\n"
+    body_head = request("POST", "/v1/cheapest-stores", {
+        "X-API-Key": served["key"], "Content-Type": "application/json",
+        "Content-Length": "1000"})
+    answers, ready = [], threading.Barrier(81, timeout=30)
+
+    def slow(first: bytes, more: bytes):
+        with socket.create_connection(("127.0.0.1", served["port"]), timeout=30) as sock:
+            sock.sendall(first)
+            ready.wait()
+            for _ in range(120):  # until the server answers or closes
+                if select.select([sock], [], [], 0.5)[0]:
+                    break
+                try:
+                    sock.sendall(more)
+                except OSError:
+                    break
+            answers.append(read_answer(sock))
+
+    clients = [threading.Thread(target=slow, args=(head, b"X-Slow: 1\r\n")) for _ in range(40)]
+    clients += [threading.Thread(target=slow, args=(body_head, b" ")) for _ in range(40)]
+    for client in clients:
+        client.start()
+    ready.wait()
+    started, delays = time.monotonic(), []
+    while time.monotonic() - started < BODY_TIMEOUT - 0.5:
+        moment = time.monotonic()
+        response = requests.get(served["url"] + "/v1/key", timeout=5,
+                                headers={"X-API-Key": served["key"]})
+        assert response.status_code == 200
+        delays.append(time.monotonic() - moment)
+        time.sleep(0.1)
+    for client in clients:
+        client.join(timeout=BODY_TIMEOUT + 10)
+    assert len(delays) >= 10 and max(delays) < 1.0, delays
+    assert len(answers) == 80
+    for answer in answers:
+        assert_problem(answer, 408, "request-timeout")
+    assert time.monotonic() - started < BODY_TIMEOUT + 3  # the deadline, and about a second
 
 
 # --- the access log -------------------------------------------------------------------
