@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 import time
 
 from sqlalchemy import event
@@ -113,14 +114,43 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.001  # seconds between tries for the tur
 @contextlib.contextmanager
 def writers_take_turns(connection, timeout: float):
     """Around one write transaction on ``connection``: wait for this writer's turn (SQLite
-    files only; elsewhere a no-op), then let the next writer in as soon as it ends."""
+    files only; elsewhere a no-op), then let the next writer in as soon as it ends.
+
+    The writers of one process (a threaded worker's threads) queue on a lock of the
+    process first, which hands the turn on at once; only the one at its head tries the
+    file lock, whose tries are paced (``_wait_for_turn``). Without it every thread polls
+    the file lock and the turn sits free between their tries."""
     turn = _turn_file(connection)
-    held = turn is not None and _wait_for_turn(turn, timeout)
+    if turn is None:
+        yield
+        return
+    deadline = time.monotonic() + timeout
+    in_process = _process_turn(connection.engine.url.database)
+    first = in_process.acquire(timeout=max(0.0, timeout))
+    if not first:
+        log.warning("no write turn within %g s; writing anyway", timeout)
+    held = first and _wait_for_turn(turn, timeout, deadline)
     try:
         yield
     finally:
         if held:
             fcntl.flock(turn, fcntl.LOCK_UN)
+        if first:
+            in_process.release()
+
+
+_process_turns: dict[str, threading.Lock] = {}  # database path -> this process's queue
+
+
+def _process_turn(path: str) -> threading.Lock:
+    lock = _process_turns.get(path)
+    if lock is None:
+        lock = _process_turns.setdefault(path, threading.Lock())
+    return lock
+
+
+# A forked child (a gunicorn worker) starts with queues of its own, none held.
+os.register_at_fork(after_in_child=_process_turns.clear)
 
 
 def _turn_file(connection) -> int | None:
@@ -146,10 +176,11 @@ def _close_turn_file(_dbapi_connection, record):
         os.close(turn)
 
 
-def _wait_for_turn(turn: int, timeout: float) -> bool:
-    """Try the lock without blocking, so that the wait stays bounded; the pause between
-    tries grows from 50 µs to 1 ms."""
-    pause, deadline = FIRST_PAUSE, time.monotonic() + timeout
+def _wait_for_turn(turn: int, timeout: float, deadline: float) -> bool:
+    """Try the lock without blocking, so that the wait stays bounded (until ``deadline``,
+    ``timeout`` seconds after the writer started waiting); the pause between tries grows
+    from 50 µs to 1 ms."""
+    pause = FIRST_PAUSE
     while True:
         try:
             fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
