@@ -123,7 +123,7 @@ class Usage(db.Model):
     # No foreign key: billing history outlives a deleted key.
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # truncated to the hour, UTC
-    endpoint: Mapped[str] = mapped_column(String(60), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(200), primary_key=True)  # "GET /v1/items"
     # The plan's price (micro-dollars per 1,000 units) when the calls were metered. Part of
     # the key, so a price change or plan move within the hour starts a new row and a bill
     # for any past window never changes (usage.billing_summary prices each row at its own).

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import key_id, quota_used
+from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
@@ -274,3 +275,21 @@ def test_a_deleted_or_pruned_key_is_still_billed_at_its_plan(app, client, make_k
     report = app.test_cli_runner().invoke(args=["usage", "report"]).output
     line = next(line for line in report.splitlines() if line.startswith(key_id(deleted)))
     assert "pro" in line and "$5.00" in line and line.endswith("gone (deleted)")
+
+
+def test_a_long_route_of_a_host_api_is_metered_whole(app, client, make_key):
+    """The endpoint label is the route template: an API using the key layer may have
+    routes longer than the marketplace's (the column holds 200 characters)."""
+    from app.keys.scope import requires
+
+    @requires("read")
+    def long_view():
+        return {"ok": True}
+
+    rule = "/v1/" + "/".join(["segment"] * 20)  # 163 characters with the method
+    app.add_url_rule(rule, "long_view", long_view)
+    key = make_key()
+    assert client.get(rule, headers={"X-API-Key": key}).status_code == 200
+    with app.app_context():
+        labels = db.session.scalars(select(Usage.endpoint)).all()
+    assert labels == [f"GET {rule}"]
