@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy
+
 PROJECT = Path(__file__).resolve().parent.parent
 BASKET_SIZE = 10
-# The naive peer: what a Flask tutorial would write for the same job, over our database.
-# It lives outside the repository (it is the yardstick, not our code) and is run from
-# its own folder; the bench never copies it.
-NAIVE_PEER = PROJECT.parent / "shared" / "bench" / "naive_peer.py"
+# The naive peer: what a Flask tutorial would write for the same job, over our database
+# (bench/naive_peer.py; the yardstick, not our code: nothing in app/ imports it).
+NAIVE_PEER = PROJECT / "bench" / "naive_peer.py"
 NEAR = {"lat": 42.3601, "lon": -71.0589}   # Boston's centre, where the seed puts Boston
 NEAR_RADIUS_KM = 10
 
@@ -26,14 +27,23 @@ NEAR_RADIUS_KM = 10
 class Catalogue:
     stores: int
     items: int
-    path: Path            # the SQLite file
+    url: str              # DATABASE_URL: sqlite:////tmp/... or postgresql+psycopg://...
     key: str              # a read key with limits far above anything the bench sends
     seed_seconds: float
     prices: int
 
     @property
-    def url(self) -> str:
-        return f"sqlite:///{self.path}"  # absolute path: sqlite:////tmp/...
+    def path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        return Path(self.url.removeprefix("sqlite:///")) if self.sqlite else None
+
+    @property
+    def sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self) -> str:
+        return "SQLite" if self.sqlite else "PostgreSQL"
 
 
 def flask_cli(database_url: str, *args: str) -> str:
@@ -47,24 +57,89 @@ def flask_cli(database_url: str, *args: str) -> str:
     return done.stdout
 
 
-def build(directory: Path, stores: int, items: int, seed: int = 1) -> Catalogue:
-    """Seed a fresh SQLite (WAL) catalogue and issue a bench key in it."""
-    path = directory / f"bench-{stores}x{items}.db"
-    url = f"sqlite:///{path}"
+def build(directory: Path, stores: int, items: int, seed: int = 1,
+          postgres: str | None = None) -> Catalogue:
+    """Seed a fresh SQLite (WAL) catalogue in ``directory``, or with ``postgres`` (a
+    postgresql+psycopg:// URL) drop and re-create that database and seed it; issue a
+    bench key in it."""
+    if postgres:
+        url = postgres
+        recreate_postgres(url)
+    else:
+        url = f"sqlite:///{directory / f'bench-{stores}x{items}.db'}"
     started = time.perf_counter()
     # --no-keys: the demo keys are irrelevant here, and they would print live secrets.
     flask_cli(url, "seed", "--stores", str(stores), "--items", str(items),
               "--seed", str(seed), "--no-keys")
     seconds = time.perf_counter() - started
-    shrink_wal(path)
+    if not postgres:
+        shrink_wal(Path(url.removeprefix("sqlite:///")))
     # The key schema caps rate limits at 6 digits, so 999999/second stands in for
     # "unlimited" (the brief's 100000000/minute is refused with a validation error).
     created = json.loads(flask_cli(url, "keys", "create", "--name", "bench", "--scopes", "read",
                                    "--daily-limit", "100000000", "--rate-limit", "999999/second",
                                    "--expires-in", "never", "--json"))
-    with sqlite3.connect(path) as db:
-        prices = db.execute("SELECT count(*) FROM prices").fetchone()[0]
-    return Catalogue(stores, items, path, created["key"], seconds, prices)
+    prices = scalar(url, "SELECT count(*) FROM prices")
+    return Catalogue(stores, items, url, created["key"], seconds, prices)
+
+
+def recreate_postgres(url: str) -> None:
+    """DROP and CREATE the bench's own database (the name in ``url``; it must be one
+    nobody else uses: everything in it is thrown away)."""
+    server = sqlalchemy.make_url(url)
+    admin = sqlalchemy.create_engine(server.set(database="postgres"),
+                                     isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            name = server.database
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+
+
+def scalar(url: str, sql: str, **params):
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def rows(url: str, sql: str, **params) -> list:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(sqlalchemy.text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def more_keys(catalogue: Catalogue, count: int) -> list[str]:
+    """``count`` more keys like the bench key (same plan, limits, scopes), each with its
+    own id and secret: copies of its row with a new id and hash, so the many-keys load of
+    the hot-key test costs no CLI start per key. Pepper: the bench runs without one."""
+    from app.keys import format as keyformat
+    engine = sqlalchemy.create_engine(catalogue.url)
+    columns = [c for c in sqlalchemy.inspect(engine).get_columns("api_keys")]
+    names = [c["name"] for c in columns if c["name"] not in ("id", "secret_hash")]
+    copy = sqlalchemy.text(
+        f"INSERT INTO api_keys (id, secret_hash, {', '.join(names)}) "
+        f"SELECT :id, :secret_hash, {', '.join(names)} FROM api_keys WHERE id = :source")
+    source = catalogue.key.split("_")[1]
+    keys = []
+    try:
+        with engine.begin() as connection:
+            for _ in range(count):
+                key_id = keyformat.generate_key_id()
+                key = keyformat.generate_key(key_id)
+                connection.execute(copy, {"id": key_id, "secret_hash": keyformat.hash_key(key),
+                                          "source": source})
+                keys.append(key)
+    finally:
+        engine.dispose()
+    return keys
 
 
 def shrink_wal(path: Path) -> None:
@@ -76,6 +151,8 @@ def shrink_wal(path: Path) -> None:
 
 
 def journal_mode(catalogue: Catalogue) -> str:
+    if not catalogue.sqlite:
+        return "n/a (PostgreSQL)"
     with sqlite3.connect(catalogue.path) as db:
         return db.execute("PRAGMA journal_mode").fetchone()[0]
 
@@ -83,9 +160,8 @@ def journal_mode(catalogue: Catalogue) -> str:
 def basket_items(catalogue: Catalogue, count: int = BASKET_SIZE) -> list[str]:
     """The first items of the catalogue: the seed lists its hand-written staples first,
     so this is a realistic shopping list, and the same one for every catalogue size."""
-    with sqlite3.connect(catalogue.path) as db:
-        rows = db.execute("SELECT slug FROM items ORDER BY id LIMIT ?", (count,)).fetchall()
-    return [slug for (slug,) in rows]
+    found = rows(catalogue.url, "SELECT slug FROM items ORDER BY id LIMIT :n", n=count)
+    return [slug for (slug,) in found]
 
 
 def basket_request(items: list[str], near: bool = False) -> dict:
@@ -93,12 +169,3 @@ def basket_request(items: list[str], near: bool = False) -> dict:
     the same basket within 10 km of Boston's centre."""
     body = {"items": items, "country": "US", "max_stores": 2}
     return {**body, "near": NEAR, "radius_km": NEAR_RADIUS_KM} if near else body
-
-
-def naive_peer() -> Path:
-    """../shared/bench/naive_peer.py relative to the repository root, or a clear error."""
-    if not NAIVE_PEER.is_file():
-        raise RuntimeError(f"the naive peer is missing: expected {NAIVE_PEER} (that is "
-                           "../shared/bench/naive_peer.py relative to the repository root); "
-                           "the ours-vs-peer rows need it")
-    return NAIVE_PEER

@@ -6,15 +6,19 @@ marshmallow, no flask-limiter, no flask-smorest:
 
   1. read the key row by id and compare the SHA-256 of the key in constant time;
   2. count the call in the per-minute window: one Redis round trip (INCR + EXPIRE);
-  3. one write transaction: the conditional daily-quota upsert and the usage upsert.
+  3. two write transactions, as the app makes them: the admission (the conditional
+     daily-quota upsert and the usage row's admitted call) and the completion (that
+     row's status and billed unit).
 
 Served by the same gunicorn settings as the bare route and the app, on the app's bench
 database. Its ratio to the bare route is the most any implementation of those guarantees
 can reach on this machine; a target above it needs a different design, not tuning."""
+import fcntl
 import os
 import sqlite3
+import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 from flask import Flask, request
@@ -22,31 +26,87 @@ from flask import Flask, request
 from app.keys import format as keyformat
 
 app = Flask(__name__)
-DATABASE = os.environ.get("FLOOR_DATABASE", "")
+DATABASE = os.environ.get("FLOOR_DATABASE", "")  # a SQLite file, or a postgresql:// URL
 REDIS_URL = os.environ.get("FLOOR_REDIS", "")
 counters = redis.Redis.from_url(REDIS_URL) if REDIS_URL.startswith("redis") else None
-_connection = None
+POSTGRES = DATABASE.startswith("postgresql")
+local = threading.local()  # one connection per thread (gthread workers serve on threads)
+in_process = threading.Lock()  # SQLite: one writer per process at a time ...
 
-# The same statements as app/keys/limits.py and app/keys/metering.py, in sqlite3's paramstyle.
+# The same statements as app/keys/limits.py and app/keys/metering.py, in sqlite3's
+# paramstyle (rewritten to psycopg's below): the admission (quota + usage row) in one
+# transaction, the completion (the usage row's status and units) in a second one.
+KEY_ROW = """
+    SELECT api_keys.id, secret_hash, scopes, coalesce(api_keys.daily_limit, plans.daily_limit),
+           revoked_at, plans.price_per_1000_units_micros
+    FROM api_keys JOIN plans ON plans.id = api_keys.plan WHERE api_keys.id = ?"""
 COUNT_ONE_CALL = """
     INSERT INTO daily_quota (key_id, day, used) VALUES (?, ?, 1)
     ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
     WHERE daily_quota.used < ? RETURNING used"""
-RECORD_CALL = """
-    INSERT INTO usage (key_id, hour, endpoint, calls, units, status_2xx, status_3xx,
-                       status_4xx, status_5xx, status_403, status_429)
-    VALUES (?, ?, 'GET /v1/key', 1, 1, 1, 0, 0, 0, 0, 0)
-    ON CONFLICT (key_id, hour, endpoint) DO UPDATE SET calls = usage.calls + 1,
-        units = usage.units + 1, status_2xx = usage.status_2xx + 1"""
+ADMIT = """
+    INSERT INTO usage (key_id, hour, endpoint, price_per_1000_units_micros, calls, admitted,
+                       incomplete, units, status_2xx, status_3xx, status_4xx, status_5xx,
+                       status_401, status_403, status_429)
+    VALUES (?, ?, 'GET /v1/key', ?, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+    ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros) DO UPDATE SET
+        calls = usage.calls + 1, admitted = usage.admitted + 1,
+        incomplete = usage.incomplete + 1"""
+COMPLETE = """
+    UPDATE usage SET incomplete = incomplete - 1, units = units + 1,
+        status_2xx = status_2xx + 1
+    WHERE key_id = ? AND hour = ? AND endpoint = 'GET /v1/key'
+      AND price_per_1000_units_micros = ?"""
 
 
-def connection() -> sqlite3.Connection:
-    global _connection
-    if _connection is None:  # one per worker, opened after gunicorn has forked
-        _connection = sqlite3.connect(DATABASE, isolation_level=None, timeout=15)
-        _connection.execute("PRAGMA journal_mode=WAL")
-        _connection.execute("PRAGMA synchronous=NORMAL")
-    return _connection
+def sql(statement: str) -> str:
+    return statement.replace("?", "%s") if POSTGRES else statement
+
+
+class Database:
+    """One thread's connection; ``write()`` is one transaction."""
+
+    def __init__(self):
+        if POSTGRES:
+            import psycopg
+            self.connection = psycopg.connect(DATABASE.replace("postgresql+psycopg", "postgresql"))
+            self.turn = None
+        else:
+            self.connection = sqlite3.connect(DATABASE, isolation_level=None, timeout=15)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+            # ... and one process at a time (a blocking flock: handed on at once)
+            self.turn = os.open(DATABASE + "-floor-writers", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def read(self, statement: str, params: tuple):
+        row = self.connection.execute(sql(statement), params).fetchone()
+        if POSTGRES:
+            self.connection.commit()
+        return row
+
+    def write(self, *statements: tuple[str, tuple]):
+        """Run the statements in one transaction; the first one's row."""
+        if POSTGRES:
+            cursors = [self.connection.execute(sql(s), p) for s, p in statements]
+            row = cursors[0].fetchone() if cursors[0].description else None
+            self.connection.commit()
+            return row
+        with in_process:
+            fcntl.flock(self.turn, fcntl.LOCK_EX)
+            try:
+                self.connection.execute("BEGIN")
+                cursors = [self.connection.execute(s, p) for s, p in statements]
+                row = cursors[0].fetchone() if cursors[0].description else None
+                self.connection.execute("COMMIT")
+            finally:
+                fcntl.flock(self.turn, fcntl.LOCK_UN)
+        return row
+
+
+def database() -> Database:
+    if getattr(local, "database", None) is None:  # opened after gunicorn has forked
+        local.database = Database()
+    return local.database
 
 
 @app.get("/")
@@ -57,20 +117,20 @@ def ready():
 @app.get("/v1/key")
 def show_key():
     parsed = keyformat.parse_key(request.headers.get("X-API-Key", ""))
-    database = connection()
-    row = parsed and database.execute(
-        "SELECT id, secret_hash, scopes, daily_limit, revoked_at FROM api_keys WHERE id = ?",
-        (parsed.key_id,)).fetchone()
-    if not row or row[4] is not None or not keyformat.matches(parsed.full_key, row[1]):
+    db = database()
+    row = parsed and db.read(KEY_ROW, (parsed.key_id,))
+    if not row or row[4] is not None or not keyformat.matches(parsed.full_key, bytes(row[1])):
         return {"error": "invalid key"}, 401
     if counters is not None:
         window = f"floor:{row[0]}:{int(time.time() // 60)}"
         counters.pipeline().incr(window).expire(window, 60).execute()  # one round trip
-    moment = datetime.now(timezone.utc)
-    database.execute("BEGIN")
-    (used,) = database.execute(COUNT_ONE_CALL, (row[0], moment.date().isoformat(),
-                                                row[3])).fetchone()
-    database.execute(RECORD_CALL, (row[0], moment.strftime("%Y-%m-%d %H:00:00.000000")))
-    database.execute("COMMIT")
+    moment = datetime.now(UTC).replace(tzinfo=None)
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    if not POSTGRES:
+        hour = hour.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+    day = moment.date() if POSTGRES else moment.date().isoformat()
+    (used,) = db.write((COUNT_ONE_CALL, (row[0], day, row[3])),
+                       (ADMIT, (row[0], hour, row[5])))
+    db.write((COMPLETE, (row[0], hour, row[5])))  # the app does this after delivery
     return {"id": row[0], "scopes": row[2].split(","), "daily_limit": row[3],
             "used_today": used}

@@ -20,6 +20,7 @@ class Load:
     method: str = "GET"
     body: dict | None = None
     headers: dict = field(default_factory=dict)
+    keys: tuple = ()  # if given, each request sends the next of these as X-API-Key
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def run(tool: str, url: str, load: Load, connections: int, threads: int, seconds
 LUA = """
 wrk.method = "%(method)s"
 %(body)s
+%(keys)s
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -68,10 +70,17 @@ end
 def run_wrk(url: str, load: Load, connections: int, threads: int, seconds: float) -> LoadResult:
     # A level-2 long bracket [==[ ... ]==] quotes any JSON (which may contain "]]").
     body = f"wrk.body = [==[{json.dumps(load.body)}]==]" if load.body is not None else ""
+    keys = ("local keys = {" + ", ".join(f'"{k}"' for k in load.keys) + "}\n"
+            "local n = 0\n"
+            "request = function()\n"
+            "  n = n + 1\n"
+            '  wrk.headers["X-API-Key"] = keys[(n % #keys) + 1]\n'
+            "  return wrk.format()\n"
+            "end") if load.keys else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
-        script.write(LUA % {"method": load.method, "body": body})
+        script.write(LUA % {"method": load.method, "body": body, "keys": keys})
         script.flush()
-        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
                    "-s", script.name]
         for name, value in load.headers.items():
             command += ["-H", f"{name}: {value}"]
@@ -98,12 +107,17 @@ def run_python(url: str, load: Load, connections: int, threads: int,
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
+        sent = 0
         with requests.Session() as session:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
+                headers = load.headers
+                if load.keys:
+                    headers = {**headers, "X-API-Key": load.keys[sent % len(load.keys)]}
+                    sent += 1
                 try:
                     response = session.request(load.method, url, json=load.body,
-                                               headers=load.headers, timeout=30)
+                                               headers=headers, timeout=30)
                     ok = response.status_code < 400
                 except requests.RequestException:
                     ok = False

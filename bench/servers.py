@@ -1,7 +1,9 @@
 """Start gunicorn, wait until it answers, read its workers' memory, always stop it.
 
-Every target runs under the same gunicorn settings (sync workers, no threads), so the
-ratios compare the applications, not the server configuration."""
+Every target of one table runs under the same gunicorn settings, so the ratios compare the
+applications, not the server configuration: either the served configuration (the
+repository's gunicorn.conf.py: its worker class, threads and access log) or plain sync
+workers (``--config /dev/null``)."""
 import contextlib
 import os
 import signal
@@ -22,20 +24,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SERVED = PROJECT / "gunicorn.conf.py"
+
+
 @contextlib.contextmanager
 def gunicorn(app: str, workers: int, log_path: Path, env: dict | None = None,
-             ready_path: str = "/healthz", chdir: Path | None = None):
+             ready_path: str = "/healthz", served: bool = False):
     """Serve ``app`` (e.g. "wsgi:app") on a free port; yields (base_url, master process).
-    ``chdir``: import the app from that folder (gunicorn --chdir), e.g. the naive peer.
+    ``served``: under the repository's gunicorn.conf.py (its worker class, THREADS
+    threads per worker, its access log: ACCESS_LOG in ``env`` says where), else plain
+    sync workers.
 
     The server gets its own session (process group), so Ctrl-C reaches only us, and we
     stop it in order: SIGTERM to the master, then SIGKILL to the group if it lingers."""
     port = free_port()
-    # --config /dev/null: not the repository's gunicorn.conf.py (gthread, access log),
-    # which gunicorn would read from the working directory, so every target gets the same.
-    command = [sys.executable, "-m", "gunicorn", "--config", os.devnull,
-               "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               *(["--chdir", str(chdir)] if chdir else []), app]
+    # --config /dev/null: not the repository's gunicorn.conf.py, which gunicorn would
+    # otherwise read from the working directory.
+    config = str(SERVED) if served else os.devnull
+    command = [sys.executable, "-m", "gunicorn", "--config", config,
+               "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app]
     # stderr goes to a file: a pipe nobody reads would fill up and block the workers.
     with open(log_path, "ab") as log:
         master = subprocess.Popen(command, cwd=PROJECT, env={**os.environ, **(env or {})},
