@@ -164,6 +164,10 @@ def keep_documented_rules(case) -> None:
         # Keys made or changed over HTTP lie within the fuzz key's bounds (country US).
         if case.method == "POST" or "countries" in body:
             body["countries"] = ["US"]
+        # A new expiry must come after the key's not_before, the stored one too: a
+        # generated not_before may be centuries away, so the change clears it.
+        if case.method == "PATCH" and isinstance(body.get("expires_in"), str):
+            body.setdefault("not_before", None)
     if isinstance(body, dict):
         # Keys: not_before comes before the expiry (the stored one too): no expiry then.
         if isinstance(body.get("not_before"), str):

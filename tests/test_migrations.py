@@ -203,3 +203,24 @@ def test_0006_keeps_every_keys_restrictions_and_serves_them(tmp_path, database):
                          "categories": expected.get("categories"), "chains": None}, kid
         assert back[kid] == (countries and ",".join(sorted(countries.split(","))), categories)
     assert refused.status_code == 403 and refused.json["violated"] == ["country:FR"]
+
+
+def test_the_audit_trail_stays_append_only_after_every_migration(tmp_path):
+    """0009 copies audit_events on SQLite to widen a column: its triggers come back."""
+    import sqlalchemy.exc
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                      "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO audit_events (at, actor, action, target, changes) VALUES "
+                "('2026-01-01', 'cli:x', 'owner.update', :target, '{}')"), {"target": "o" * 120})
+        for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(sqlalchemy.exc.IntegrityError, match="append-only"):
+                with db.engine.begin() as connection:
+                    connection.execute(text(statement))
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT length(target) FROM audit_events")).scalar() \
+                == 120
+        db.engine.dispose()

@@ -51,6 +51,7 @@ def init_app(app, api, public=(), dimensions=()):
     from .webhooks import views as webhooks
     from . import metrics  # GET /metrics (admin)
     app.url_map.converters["key_id"] = admin.KeyIdConverter
+    app.url_map.converters["owner"] = owners.OwnerConverter
     # reports: on admin.blp
     for module in (account, self_service, admin, owners, plans, webhooks, metrics):
         api.register_blueprint(module.blp)

@@ -154,7 +154,7 @@ class AuditEvent(db.Model):
     actor_owner: Mapped[str | None] = mapped_column(String(120))  # the acting key's owner
     action: Mapped[str] = mapped_column(String(40))      # "key.rotate", "plan.update", ...
     # No foreign key: a deleted key keeps its history.
-    target: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(120), index=True)
     changes: Mapped[dict] = mapped_column(JSON)          # {field: [before, after]}
     request_id: Mapped[str | None] = mapped_column(String(128))
     ip: Mapped[str | None] = mapped_column(String(45))

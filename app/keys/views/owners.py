@@ -2,9 +2,9 @@
 and the daily limit their keys share (owners.py)."""
 import marshmallow as ma
 from marshmallow import fields, validate
+from werkzeug.routing import BaseConverter
 
 from ...blueprint import Blueprint
-from ...errors import Problem
 from ...openapi import describe_path_parameter
 from ...schemas import PageArgs, StrictSchema, page_schema
 from .. import owners as owner_service
@@ -13,8 +13,16 @@ from ..scope import requires
 
 blp = Blueprint("owners", __name__, url_prefix="/v1/admin/owners",
                 description="Organisations and their shared daily limit")
+
+
+class OwnerConverter(BaseConverter):
+    """``<owner:owner>``: what an owner can be (no slash, no control character, at most
+    the column's 120 characters); anything else is a 404 before the view runs."""
+    regex = r"[^/\x00-\x1f\x7f]{1,120}"
+
+
 describe_path_parameter("owner", "The owner (organisation) as keys name it, URL-encoded.",
-                        pattern="^[^/]{1,120}$", maxLength=120)
+                        pattern=r"^[^/\u0000-\u001f\u007f]{1,120}$", maxLength=120)
 
 
 class OwnerSchema(ma.Schema):
@@ -49,10 +57,10 @@ def list_owners(args):
     return owner_service.list_owners(**args)
 
 
-@blp.route("/<owner>", methods=["PUT"])
+@blp.route("/<owner:owner>", methods=["PUT"])
 @blp.arguments(OwnerLimit)
 @blp.response(200, OwnerSchema)
-@keyed_operation(blp, 422)
+@keyed_operation(blp, 404, 422)
 @requires("admin")
 def set_owner_limit(data, owner):
     """Set the daily limit an owner's keys share.
@@ -61,7 +69,4 @@ def set_owner_limit(data, owner):
     the same atomic step as its own quota: over it, 429 with violated-policies
     ["owner-daily"]. null removes it. Audited as owner.update.
     """
-    if len(owner) > 120:  # the column's width
-        raise Problem(422, "validation-error", "An owner has at most 120 characters.",
-                      errors={"owner": ["Longer than maximum length 120."]})
     return owner_service.set_daily_limit(owner, data["daily_limit"])
