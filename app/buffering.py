@@ -78,31 +78,41 @@ class BufferedRequests:
             return
         conn.sock.setblocking(False)
         conn.read_ahead = bytearray()
-        self.reading[conn] = time.monotonic() + REQUEST_READ_TIMEOUT
-        self.poller.register(conn.sock, selectors.EVENT_READ,
-                             partial(self.on_request_bytes, conn))
+        # Most requests are already whole when their socket turns readable: read now,
+        # and wait in the poller only for one that is not.
+        if not self.read_more(conn):
+            self.reading[conn] = time.monotonic() + REQUEST_READ_TIMEOUT
+            self.poller.register(conn.sock, selectors.EVENT_READ,
+                                 partial(self.on_request_bytes, conn))
 
     def on_request_bytes(self, conn, _client):
+        self.read_more(conn)
+
+    def read_more(self, conn) -> bool:
+        """Read what has arrived; True once the connection is dealt with: handed to a
+        thread with its whole request, or closed."""
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data = b""
         if not data and not conn.read_ahead:  # gone before sending anything
             self._stop_reading(conn)
             self._close(conn)
-            return
+            return True
         conn.read_ahead += data
         # At the end of what the client sends (it shut its side), the parser says what is
         # wrong with an incomplete request (400).
-        if not data or request_is_whole(conn.read_ahead):
-            self._stop_reading(conn)
-            conn.sock.setblocking(True)
-            conn.init()  # the parser (already there for a kept-alive connection)
-            conn.parser.unreader.unread(bytes(conn.read_ahead))
-            conn.data_ready = True  # the thread must not wait for bytes already read
-            self.enqueue_req(conn)
+        if data and not request_is_whole(conn.read_ahead):
+            return False
+        self._stop_reading(conn)
+        conn.sock.setblocking(True)
+        conn.init()  # the parser (already there for a kept-alive connection)
+        conn.parser.unreader.unread(bytes(conn.read_ahead))
+        conn.data_ready = True  # the thread must not wait for bytes already read
+        self.enqueue_req(conn)
+        return True
 
     def murder_pending(self):
         """Also end the requests not whole within their deadline: 408, then close."""
@@ -122,7 +132,8 @@ class BufferedRequests:
         raise NotImplementedError  # the worker says how (a problem+json 408)
 
     def _stop_reading(self, conn):
-        self.reading.pop(conn, None)
+        if self.reading.pop(conn, None) is None:
+            return  # never waited in the poller
         try:
             self.poller.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
