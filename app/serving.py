@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 import uuid
+from functools import lru_cache
 
 from gunicorn import util
 from gunicorn.glogging import Logger
@@ -205,11 +206,18 @@ def redact(text: str) -> str:
     return KEY_SHAPED.sub(REDACTED, text)
 
 
+@lru_cache(maxsize=8)
+def printed_atoms(access_log_format: str) -> tuple[str, ...]:
+    """The atoms a log format prints: '%(r)s "%(f)s"' -> ("r", "f")."""
+    return tuple(re.findall(r"%\(([^)]+)\)s", access_log_format))
+
+
 class RedactingLogger(Logger):
-    """gunicorn's logger; every access-log atom goes through ``redact`` and the key header
-    itself never shows, whatever ``access_log_format`` asks for. Its error and access logs
-    write the app's JSON lines (app/logs.py), which redact every field once more: what
-    gunicorn itself logs (a malformed header's name, a request line) can hold a key too."""
+    """gunicorn's logger; every access-log atom that the format prints goes through
+    ``redact`` and the key header itself never shows, whatever ``access_log_format`` asks
+    for. Its error and access logs write the app's JSON lines (app/logs.py), which redact
+    every field once more, disguised keys included: what gunicorn itself logs (a malformed
+    header's name, a request line) can hold a key too."""
 
     def setup(self, cfg):
         super().setup(cfg)  # the handlers --error-logfile and --access-logfile ask for
@@ -219,9 +227,11 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for name, value in atoms.items():
-            if name in ("{x-api-key}i", "{http_x_api_key}e"):
+        # Only what the line prints: gunicorn makes an atom of every request and response
+        # header and environ entry (dozens), and redacting each cost more than the line.
+        for name in printed_atoms(self.cfg.access_log_format):
+            if name.lower() in ("{x-api-key}i", "{http_x_api_key}e"):
                 atoms[name] = REDACTED
-            elif isinstance(value, str):
-                atoms[name] = redact(value)
+            elif isinstance(atoms[name], str):
+                atoms[name] = redact(atoms[name])
         return atoms

@@ -33,7 +33,8 @@ def served(tmp_path_factory):
                        "REQUEST_READ_TIMEOUT": str(BODY_TIMEOUT)},
                       workers=WORKERS, access_log=str(access_log))
     with server as url:
-        yield {"url": url, "port": server.port, "key": key, "access_log": access_log}
+        yield {"url": url, "port": server.port, "key": key, "access_log": access_log,
+               "database": database}
 
 
 def exchange(port: int, raw: bytes, shut_write=False, timeout=15.0) -> bytes:
@@ -260,3 +261,26 @@ def test_access_log_never_records_a_key(served):
     assert log.count("/v1/items") >= 3, log
     assert secret not in log and key not in log
     assert "api_key=[redacted]" in log and "token=[redacted]" in log
+
+
+def test_a_format_that_prints_the_key_header_still_shows_no_key(served, tmp_path):
+    """An operator's own access_log_format may print any header: the key's stays out."""
+    log_file = tmp_path / "access.log"
+    fmt = '%({x-api-key}i)s "%(r)s" %({X-Api-Key}i)s %({referer}i)s'
+    server = Gunicorn({"DATABASE_URL": served["database"],
+                       "GUNICORN_CMD_ARGS": f"--access-logformat '{fmt}'"},
+                      workers=1, access_log=str(log_file))
+    with server as url:
+        assert requests.get(f"{url}/v1/key", timeout=5, headers={
+            "X-API-Key": served["key"], "Referer": f"https://a.example/?key={served['key']}"},
+        ).status_code == 200
+        deadline = time.monotonic() + 5
+        while "/v1/key" not in log_file.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    log = log_file.read_text()
+    assert "/v1/key" in log and log.count("[redacted]") >= 3, log
+    assert served["key"].split("_")[2] not in log and key_id_of(served["key"]) not in log
+
+
+def key_id_of(key: str) -> str:
+    return key.split("_")[1]
