@@ -98,8 +98,9 @@ def meter(response) -> None:
     if db.session.registry.has():
         db.session.rollback()
     connection = request_connection()
-    if status >= 400:
-        connection.rollback()
+    # No transaction stays open while the answer is written (a slow reader, or a client
+    # that never finishes reading, would hold its locks): the handler's reads end here.
+    connection.rollback()
     # The request's connection goes with the record (teardown does not close it), so the
     # record costs no second checkout (and on PostgreSQL no second pre-ping).
     record = Record(

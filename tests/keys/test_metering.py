@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import key_id, quota_used
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.clock import utcnow
 from app.extensions import db
@@ -293,3 +293,23 @@ def test_a_long_route_of_a_host_api_is_metered_whole(app, client, make_key):
     with app.app_context():
         labels = db.session.scalars(select(Usage.endpoint)).all()
     assert labels == [f"GET {rule}"]
+
+
+def test_an_answer_not_yet_read_holds_no_transaction(app, make_key, catalogue):
+    """Completion waits for the server to finish writing the answer (delivery.py); the
+    request's reads must not keep a transaction (and its locks) open meanwhile: a slow
+    reader, or a client that never finishes reading, would block a migration's DDL."""
+    from werkzeug.test import Client
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL reports its open transactions; SQLite has none to ask")
+    key = make_key()
+    response = Client(app).open("/v1/items", headers={"X-API-Key": key})  # not closed
+    assert response.status_code == 200
+    with app.app_context():
+        open_transactions = db.session.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'idle in transaction'")).scalar()
+    assert open_transactions == 0
+    response.close()  # now the call completes
+    assert Client(app).open("/v1/key", headers={"X-API-Key": key}).status_code == 200
