@@ -9,7 +9,8 @@ one usage row under the endpoint ``TALLIED`` (calls, 4xx and 429 counters). So 3
 refused calls in a minute cost one Redis INCR each and, together, one upsert.
 
 Taking is race-free with increments alone: a taker subtracts what it read, and if the
-counter went below zero (another taker got there first) it gives the difference back.
+counter went below zero (another taker got there first) it gives back what it overdrew,
+never more than it subtracted (the rest of a deficit is other takers' to give back).
 If the database write then fails, the tally is given back. A tally whose key never
 calls again stays in the storage for ``KEPT`` seconds; counts are lost only if the
 storage is (memory:// on a restart)."""
@@ -42,9 +43,10 @@ def take(storage, key_id: str) -> int:
         if seen <= 0:
             return 0
         left = storage.incr(_name(key_id), KEPT, -seen)
-        if left < 0:  # another taker took part of it first: give back what it took
-            storage.incr(_name(key_id), KEPT, -left)
-            return seen + left
+        if left < 0:  # another taker took part of it first: give back our overdraft
+            overdrawn = min(seen, -left)
+            storage.incr(_name(key_id), KEPT, overdrawn)
+            return seen - overdrawn
         return seen
     except Exception as error:
         log.warning("tally of key %s not read (%s)", key_id, error.__class__.__name__)
