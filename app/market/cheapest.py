@@ -54,15 +54,16 @@ def cheapest_stores(rules: Restrictions, lines: list[tuple[str, int]], country: 
 
     item_slug = {item.id: item.slug for item in found}
     # Only the chains the key may see (a chain's own partner key: its chain alone).
+    chains = rules.allowed("chains")  # None: every chain
     if near is None:
         in_reach = {store.id: store for store in
                     sql.execute(STORES_IN_COUNTRY, {"country": code}).all()
-                    if rules.allows("chains", store.chain)}
+                    if chains is None or store.chain in chains}
         distance = {}
     else:
         nearby = [(km, store) for km, store in
                   stores_near(STORES_IN_COUNTRY, near, {"country": code})
-                  if rules.allows("chains", store.chain)]
+                  if chains is None or store.chain in chains]
         in_reach = {store.id: store for _, store in nearby}
         distance = {store.slug: rounded_km(km) for km, store in nearby}
     rows = sql.execute(BASKET_PRICES, {"item_ids": list(item_slug),
