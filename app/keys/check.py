@@ -109,6 +109,9 @@ def authenticate() -> Caller:
     g.verified_key_id = key.id
     g.key_row = key  # the whole row, for GET /v1/key
     limits = effective_limits(key)
+    # No commit here: the limit step's writes finish this transaction (one round trip
+    # fewer on PostgreSQL); a refused call's transaction is rolled back when the
+    # connection goes back to the pool.
     return Caller(
         id=key.id, owner=key.owner, plan=key.plan, scopes=frozenset(key.scopes.split(",")),
         restrictions=Restrictions.of(key.restrictions),
@@ -122,9 +125,6 @@ def authenticate() -> Caller:
         owner_used_today=key.owner_used_today or 0,
         sunset=sunset, rotated_at=key.rotated_at if sunset else None,
         price_micros=key.price_micros)
-    # No commit here: the limit step's writes finish this transaction (one round trip
-    # fewer on PostgreSQL); a refused call's transaction is rolled back when the
-    # connection goes back to the pool.
 
 
 def check_validity(caller: Caller) -> None:

@@ -75,9 +75,9 @@ def create_key(name: str, actor: Actor | None = None, **options) -> tuple[ApiKey
     """A new key and its full secret, which is returned here once and never stored."""
     config = current_app.config
     key = ApiKey(name=name, secret_hash=b"", plan=config["DEFAULT_PLAN"], restrictions={})
+    explicit = dict(options)  # what the caller asked for, before any default
     if actor is not None:
         authority.take_defaults(options, actor)
-    explicit = dict(options)
     if "expires_in" not in options and config["DEFAULT_KEY_TTL"]:
         options["expires_in"] = config["DEFAULT_KEY_TTL"]
     _apply(key, options)
