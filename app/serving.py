@@ -26,6 +26,7 @@ from gunicorn.http.errors import ParseException
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import BadRequest, RequestTimeout
 
+from .balancing import FairAccept
 from .buffering import BufferedRequests
 from .errors import PROBLEM_JSON, TITLES, TYPE_BY_STATUS
 from .logs import JsonLines
@@ -173,9 +174,10 @@ class BodyDeadline:
         return self.app(environ, start_response)
 
 
-class ProblemWorker(BufferedRequests, ThreadWorker):
-    """gthread, reading whole requests before a thread takes them, with problem+json for
-    gunicorn's own answers and a deadline on bodies."""
+class ProblemWorker(FairAccept, BufferedRequests, ThreadWorker):
+    """gthread, sharing connections fairly with the other workers, reading whole requests
+    before a thread takes them, with problem+json for gunicorn's own answers and a
+    deadline on bodies."""
 
     def timeout_answer(self) -> bytes:
         return problem_bytes(408, "Request Timeout",
