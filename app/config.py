@@ -36,6 +36,11 @@ class Config:
     # The longest any request waits for the database (connect, statement, pool, SQLite's
     # lock): past it the answer is a 503 problem, never a hang.
     DATABASE_TIMEOUT = float(os.environ.get("DATABASE_TIMEOUT", "5"))
+    # Connections each worker keeps open: one per thread (gunicorn.conf.py's THREADS), as
+    # each request holds one. Fewer, and every busy moment opens and closes connections
+    # beyond the pool (on PostgreSQL, a new server process each).
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE",
+                                            os.environ.get("THREADS", "8")))
 
     # Per-minute limits live in flask-limiter's storage. memory:// is per process, so any
     # deployment with more than one worker must point this at Redis (redis://host:6379).

@@ -37,15 +37,20 @@ class DatabaseSilent(Exception):
 def engine_options(config) -> dict:
     """SQLAlchemy engine options for the configured database and DATABASE_TIMEOUT."""
     timeout = float(config["DATABASE_TIMEOUT"])
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A local file: nothing to ping. sqlite3's timeout is SQLite's busy_timeout.
-        return {"connect_args": {"timeout": timeout}}
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    pool = {"pool_size": int(config.get("DATABASE_POOL_SIZE", 8))}  # see app/config.py
+    if url.startswith("sqlite"):
+        # A local file: nothing to ping. sqlite3's timeout is SQLite's busy_timeout. An
+        # in-memory database has a pool of its own kind (one connection), without a size.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        return {"connect_args": {"timeout": timeout}, **({} if in_memory else pool)}
     options = {
+        **pool,
         # A network database can drop idle connections: check each as it leaves the pool.
         "pool_pre_ping": True,
         "pool_timeout": timeout,
     }
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    if url.startswith("postgresql+psycopg"):
         options["connect_args"] = {
             "connect_timeout": max(1, round(timeout)),  # libpq takes whole seconds
             "options": f"-c statement_timeout={int(timeout * 1000)}",
