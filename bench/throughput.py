@@ -6,9 +6,9 @@ one server configuration (the served one, gunicorn.conf.py, or plain sync worker
 every connection count asked for. The servers run side by side for the whole table (an
 idle worker costs no CPU), so the bare route can be measured before *and* after the app
 targets at each connection count: the spread between the two shows how much the machine
-drifted, and the ratios use their mean. The floor (bench/floor.py) does GET /v1/key's
-guaranteed work with raw drivers: the best ratio any implementation of those guarantees
-could reach here. The naive peer (bench/naive_peer.py, over the same database) answers
+drifted, and the ratios use their mean. The floor (bench/floor.py) does the guaranteed
+work of GET /v1/key and GET /v1/items with raw drivers: the best ratio any implementation
+of those guarantees could reach here. The naive peer (bench/naive_peer.py, over the same database) answers
 the same three requests the way a tutorial would; each of our rows is measured right
 before its peer row, so both see the same machine."""
 import os
@@ -102,9 +102,9 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
                       Load("POST", basket, json_post))]
             for row, label, path, load in pairs:
                 rows[row] = measure(label, app_url + path, load)
-                if row == "key":
-                    rows["key_floor"] = measure("floor: GET /v1/key, raw drivers",
-                                                floor_url + "/v1/key", load)
+                if row in ("key", "items"):  # what any implementation could reach
+                    rows[f"{row}_floor"] = measure(f"floor: {label}, raw drivers",
+                                                   floor_url + path, load)
                 if row == "basket":
                     rows["basket_near"] = measure("POST /v1/cheapest-stores near 10 km",
                                                   app_url + path,
@@ -120,7 +120,7 @@ def run(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections
             bare_last = measure("bare Flask route (again)", bare_url + "/", Load())
             tables[count] = table(bare_first, bare_last, rows)
             requests_sent += sum(row["requests"] for name, row in rows.items()
-                                 if name != "key_floor" and not name.startswith("peer_"))
+                                 if not name.endswith("_floor") and not name.startswith("peer_"))
         app_rss = servers.workers_peak_rss(app_master)
         bare_rss = servers.workers_peak_rss(bare_master)
         logged = servers.log_lines(app_log) - lines_before
@@ -155,8 +155,9 @@ def table(bare_first: dict, bare_last: dict, rows: dict) -> dict:
             "spread_pct": round(abs(bare_first["rps"] - bare_last["rps"]) / bare_rps * 100, 1)}
     for name, row in rows.items():
         row["ratio"] = round(row["rps"] / bare_rps, 3)
-        if f"peer_{name}" in rows:  # ours over the peer's, same request
-            row["vs_peer"] = round(row["rps"] / rows[f"peer_{name}"]["rps"], 3)
+        peer = rows.get(f"peer_{name.removesuffix('_floor')}")
+        if peer:  # ours (or the floor's) over the peer's, same request
+            row["vs_peer"] = round(row["rps"] / peer["rps"], 3)
     rows["basket_near"]["vs_without_near"] = round(
         rows["basket_near"]["rps"] / rows["basket"]["rps"], 3)
     return {"bare": bare, **rows}
