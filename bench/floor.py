@@ -49,12 +49,13 @@ KEY_ROW = """
     WHERE api_keys.id = ?"""
 COUNT_ONE_CALL = """
     INSERT INTO daily_quota (key_id, day, used) VALUES (?, ?, 1)
-    ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
+    ON CONFLICT (key_id, day, shard) DO UPDATE SET used = daily_quota.used + 1
     WHERE daily_quota.used < ? RETURNING used"""
 USAGE_COLUMNS = """usage (key_id, hour, endpoint, price_per_1000_units_micros, calls, admitted,
                           incomplete, units, status_2xx, status_3xx, status_4xx, status_5xx,
                           status_401, status_403, status_429)"""
-ON_USAGE_ROW = "ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros) DO UPDATE SET"
+ON_USAGE_ROW = ("ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros, shard) "
+                "DO UPDATE SET")
 RECORD_FREE_CALL = f"""
     INSERT INTO {USAGE_COLUMNS}
     VALUES (?, ?, 'GET /v1/key', ?, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0)

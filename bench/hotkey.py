@@ -16,8 +16,13 @@ Two measurements:
 2. **The database alone**: the same two transactions per call (quota + usage admission,
    then usage completion) with raw psycopg from 1, 2, 4 and 8 processes, one key vs one
    key per process: the rate PostgreSQL itself allows one key on this machine, without
-   the app's CPU in front of it."""
+   the app's CPU in front of it.
+
+Both are measured a third time with one key in ``SHARDS`` quota shards (QUOTA_SHARDS,
+app/keys/shards.py: the key's count and usage rows spread over that many rows): the
+before and after of lifting one key's ceiling."""
 import multiprocessing
+import random
 import statistics
 import threading
 import time
@@ -31,6 +36,7 @@ from .loadgen import Load
 
 WORKER_COUNTS = (1, 2, 4, 8)
 MANY_KEYS = 32
+SHARDS = 8
 PATH = "/v1/items?per_page=1"
 
 
@@ -67,24 +73,32 @@ def lock_waits(url: str, every: float = 0.02):
 
 def run_http(catalogue: Catalogue, directory: Path, env: dict, tool: str, connections: int,
              threads: int, seconds: float, warmup: float, progress) -> dict:
-    keys = tuple(more_keys(catalogue, MANY_KEYS))
-    hot, many = Load(headers={"X-API-Key": catalogue.key}), Load(keys=keys)
+    *keys, sharded_key = more_keys(catalogue, MANY_KEYS + 1)
+    # The sharded key is a key of its own: a key's shard count is fixed by its day's first
+    # call (shards.py), and the bench key's day has begun with one shard.
+    loads = {"hot": Load(headers={"X-API-Key": catalogue.key}), "many": Load(keys=tuple(keys)),
+             "sharded": Load(headers={"X-API-Key": sharded_key})}
     curve = []
     for workers in WORKER_COUNTS:
-        log = directory / f"gunicorn-hotkey-{workers}.log"
-        server_env = {**env, "DATABASE_URL": catalogue.url,
-                      "ACCESS_LOG": str(directory / f"access-hotkey-{workers}.log")}
-        with servers.gunicorn("wsgi:app", workers, log, server_env, served=True) as (url, _):
-            point = {"workers": workers}
-            for name, load in (("hot", hot), ("many", many)):
-                progress(f"  [hot key, {workers} workers] {name}: GET {PATH}, -c{connections}")
-                with lock_waits(catalogue.url) as waits:
-                    result = loadgen.run(tool, url + PATH, load, connections, threads,
-                                         seconds, warmup)
-                point[name] = {**vars(result), "lock_waiters": waits}
-            point["hot_vs_many"] = round(point["hot"]["rps"] / point["many"]["rps"], 3)
-            curve.append(point)
+        point = {"workers": workers}
+        for names, shards in ((("hot", "many"), 1), (("sharded",), SHARDS)):
+            log = directory / f"gunicorn-hotkey-{workers}-{shards}.log"
+            server_env = {**env, "DATABASE_URL": catalogue.url, "QUOTA_SHARDS": str(shards),
+                          "ACCESS_LOG": str(directory / f"access-hotkey-{workers}.log")}
+            with servers.gunicorn("wsgi:app", workers, log, server_env, served=True) as (url,
+                                                                                      _):
+                for name in names:
+                    progress(f"  [hot key, {workers} workers] {name}: GET {PATH}, "
+                             f"-c{connections}")
+                    with lock_waits(catalogue.url) as waits:
+                        result = loadgen.run(tool, url + PATH, loads[name], connections,
+                                             threads, seconds, warmup)
+                    point[name] = {**vars(result), "lock_waiters": waits}
+        point["hot_vs_many"] = round(point["hot"]["rps"] / point["many"]["rps"], 3)
+        point["sharded_vs_many"] = round(point["sharded"]["rps"] / point["many"]["rps"], 3)
+        curve.append(point)
     return {"path": PATH, "connections": connections, "many_keys": MANY_KEYS,
+            "shards": SHARDS,
             "settings": f"served configuration (gunicorn.conf.py), PostgreSQL + Redis, "
                         f"wrk -t{threads} -c{connections} -d{seconds:g}s", "curve": curve,
             "quota_exact": quota_matches_usage(catalogue.url)}
@@ -96,7 +110,9 @@ def quota_matches_usage(url: str) -> bool:
     import psycopg
     with psycopg.connect(libpq(url)) as connection:
         mismatched = connection.execute("""
-            SELECT count(*) FROM daily_quota q LEFT JOIN (
+            SELECT count(*) FROM (
+                SELECT key_id, day, sum(used) AS used FROM daily_quota GROUP BY key_id, day
+            ) q LEFT JOIN (
                 SELECT key_id, CAST(hour AS date) AS day, sum(admitted) AS admitted
                 FROM usage GROUP BY key_id, CAST(hour AS date)) u
               ON u.key_id = q.key_id AND u.day = q.day
@@ -107,25 +123,25 @@ def quota_matches_usage(url: str) -> bool:
 # --- the database alone ------------------------------------------------------------------
 
 ADMIT_QUOTA = """
-    INSERT INTO daily_quota (key_id, day, used) VALUES (%s, %s, 1)
-    ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
+    INSERT INTO daily_quota (key_id, day, shard, used) VALUES (%s, %s, %s, 1)
+    ON CONFLICT (key_id, day, shard) DO UPDATE SET used = daily_quota.used + 1
     WHERE daily_quota.used < %s RETURNING used"""
 ADMIT_USAGE = """
-    INSERT INTO usage (key_id, hour, endpoint, price_per_1000_units_micros, calls, admitted,
-                       incomplete, units, status_2xx, status_3xx, status_4xx, status_5xx,
-                       status_401, status_403, status_429)
-    VALUES (%s, %s, 'bench', 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-    ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros) DO UPDATE SET
+    INSERT INTO usage (key_id, hour, endpoint, price_per_1000_units_micros, shard, calls,
+                       admitted, incomplete, units, status_2xx, status_3xx, status_4xx,
+                       status_5xx, status_401, status_403, status_429)
+    VALUES (%s, %s, 'bench', 0, %s, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+    ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros, shard) DO UPDATE SET
         calls = usage.calls + 1, admitted = usage.admitted + 1,
         incomplete = usage.incomplete + 1"""
 COMPLETE = """
     UPDATE usage SET incomplete = incomplete - 1, units = units + 1,
         status_2xx = status_2xx + 1
     WHERE key_id = %s AND hour = %s AND endpoint = 'bench'
-      AND price_per_1000_units_micros = 0"""
+      AND price_per_1000_units_micros = 0 AND shard = %s"""
 
 
-def _client(url: str, key_id: str, seconds: float, start, results) -> None:
+def _client(url: str, key_id: str, shards: int, seconds: float, start, results) -> None:
     import psycopg
     with psycopg.connect(libpq(url)) as connection:
         moment = datetime.now(UTC).replace(tzinfo=None)
@@ -133,10 +149,11 @@ def _client(url: str, key_id: str, seconds: float, start, results) -> None:
         start.wait()
         calls, deadline = 0, time.perf_counter() + seconds
         while time.perf_counter() < deadline:
-            connection.execute(ADMIT_QUOTA, (key_id, moment.date(), 10**9))
-            connection.execute(ADMIT_USAGE, (key_id, hour))
+            shard = random.randrange(shards)  # as the app picks one (its limit is far)
+            connection.execute(ADMIT_QUOTA, (key_id, moment.date(), shard, 10**9))
+            connection.execute(ADMIT_USAGE, (key_id, hour, shard))
             connection.commit()
-            connection.execute(COMPLETE, (key_id, hour))
+            connection.execute(COMPLETE, (key_id, hour, shard))
             connection.commit()
             calls += 1
         results.put(calls)
@@ -144,17 +161,18 @@ def _client(url: str, key_id: str, seconds: float, start, results) -> None:
 
 def run_database(catalogue: Catalogue, seconds: float, progress) -> dict:
     """Calls/s of the admission + completion transactions from 1-8 processes, all on one
-    key ("hot") or one key per process ("spread")."""
-    key_ids = [key.split("_")[1] for key in more_keys(catalogue, max(WORKER_COUNTS))]
+    key ("hot"), one key in SHARDS shards ("sharded"), or one key per process ("spread")."""
+    key_ids = [key.split("_")[1] for key in more_keys(catalogue, max(WORKER_COUNTS) + 1)]
     context = multiprocessing.get_context("spawn")
     curve = []
     for clients in WORKER_COUNTS:
         point = {"clients": clients}
-        for name in ("hot", "spread"):
+        for name in ("hot", "sharded", "spread"):
             progress(f"  [database alone, {clients} processes] {name}")
             start, results = context.Event(), context.Queue()
             processes = [context.Process(target=_client, args=(
-                catalogue.url, key_ids[0] if name == "hot" else key_ids[n], seconds, start,
+                catalogue.url, {"hot": key_ids[0], "sharded": key_ids[-1]}.get(
+                    name, key_ids[n]), SHARDS if name == "sharded" else 1, seconds, start,
                 results)) for n in range(clients)]
             for process in processes:
                 process.start()
@@ -165,7 +183,8 @@ def run_database(catalogue: Catalogue, seconds: float, progress) -> dict:
             for process in processes:
                 process.join()
             point[name] = {"calls_per_s": round(calls / seconds), "lock_waiters": waits}
-        point["hot_vs_spread"] = round(point["hot"]["calls_per_s"]
-                                       / point["spread"]["calls_per_s"], 3)
+        for name in ("hot", "sharded"):
+            point[f"{name}_vs_spread"] = round(point[name]["calls_per_s"]
+                                               / point["spread"]["calls_per_s"], 3)
         curve.append(point)
     return {"seconds": seconds, "curve": curve}

@@ -152,26 +152,34 @@ def print_table(name: str, table: dict) -> None:
 
 def print_hotkey(hot: dict) -> None:
     http = hot["http"]
+    shards = http.get("shards", 8)
     print(f"\nOne hot key: GET {http['path']}, {http['settings']}")
     print(f"{'workers':>7} | {'one key req/s':>13} {'lock waiters':>12} | "
-          f"{str(http['many_keys']) + ' keys req/s':>13} {'lock waiters':>12} | {'hot/many':>8}")
+          f"{f'in {shards} shards':>13} {'lock waiters':>12} | "
+          f"{str(http['many_keys']) + ' keys req/s':>13} {'lock waiters':>12} | "
+          f"{'hot/many':>8} {'sharded/many':>12}")
     for point in http["curve"]:
-        hot_, many = point["hot"], point["many"]
+        hot_, sharded, many = point["hot"], point["sharded"], point["many"]
         print(f"{point['workers']:>7} | {hot_['rps']:>13.0f} {hot_['lock_waiters']['mean']:>12} | "
+              f"{sharded['rps']:>13.0f} {sharded['lock_waiters']['mean']:>12} | "
               f"{many['rps']:>13.0f} {many['lock_waiters']['mean']:>12} | "
-              f"{point['hot_vs_many']:>8.2f}")
+              f"{point['hot_vs_many']:>8.2f} {point['sharded_vs_many']:>12.2f}")
     print(f"  every key's daily_quota equals its admitted usage after the load: "
           f"{http['quota_exact']}")
     database = hot["database"]
     print(f"The database alone (raw psycopg, admission + completion transactions, "
           f"{database['seconds']:g} s per point):")
     print(f"{'processes':>9} | {'one key calls/s':>15} {'lock waiters':>12} | "
-          f"{'own keys calls/s':>16} {'lock waiters':>12} | {'hot/spread':>10}")
+          f"{f'in {shards} shards':>15} {'lock waiters':>12} | "
+          f"{'own keys calls/s':>16} {'lock waiters':>12} | {'hot/spread':>10} "
+          f"{'sharded/spread':>14}")
     for point in database["curve"]:
-        hot_, spread = point["hot"], point["spread"]
+        hot_, sharded, spread = point["hot"], point["sharded"], point["spread"]
         print(f"{point['clients']:>9} | {hot_['calls_per_s']:>15} "
-              f"{hot_['lock_waiters']['mean']:>12} | {spread['calls_per_s']:>16} "
-              f"{spread['lock_waiters']['mean']:>12} | {point['hot_vs_spread']:>10.2f}")
+              f"{hot_['lock_waiters']['mean']:>12} | {sharded['calls_per_s']:>15} "
+              f"{sharded['lock_waiters']['mean']:>12} | {spread['calls_per_s']:>16} "
+              f"{spread['lock_waiters']['mean']:>12} | {point['hot_vs_spread']:>10.2f} "
+              f"{point['sharded_vs_spread']:>14.2f}")
 
 
 def print_report(results: dict, found: list[Target]) -> None:

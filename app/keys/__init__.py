@@ -15,6 +15,7 @@ declaring what its keys may be restricted to. Views then declare their scope wit
       scope.py         3. scope (read, write, keys, admin)
       restrictions.py  4. the values of each dimension a key may touch
       limits.py        5. per-minute rate limit, daily quota, the owner's shared quota
+      shards.py           one key's daily count over several rows, still exact (pure)
       metering.py      6. usage, billing units, the request log line
       tally.py            refused calls counted without a database write each
     settings.py      the layer's settings and their defaults

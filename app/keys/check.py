@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
-from sqlalchemy import Date, bindparam, select
+from sqlalchemy import Date, bindparam, func, select
 from werkzeug.http import http_date
 
 from ..clock import now
@@ -27,16 +27,20 @@ from .restrictions import Restrictions
 
 # One round trip: the key, its plan's limits (a change to the plan applies from the next
 # call), its owner's shared daily limit, and what key and owner have used today (for the
-# RateLimit headers and GET /v1/key on calls that the daily quota does not count).
+# RateLimit headers and GET /v1/key on calls that the daily quota does not count), with
+# the day's quota shard count (shards.py; none before the day's first admission).
 TODAY = bindparam("day", type_=Date())
+KEYS_DAY = (DailyQuota.key_id == ApiKey.id) & (DailyQuota.day == TODAY)
 KEY_BY_ID = (select(ApiKey.__table__, Plan.daily_limit.label("plan_daily_limit"),
                     Plan.rate_limit.label("plan_rate_limit"),
                     Plan.price_per_1000_units_micros.label("price_micros"),
-                    DailyQuota.used.label("used_today"),
+                    select(func.sum(DailyQuota.used)).where(KEYS_DAY)
+                    .scalar_subquery().label("used_today"),
+                    select(DailyQuota.shards).where(KEYS_DAY, DailyQuota.shard == 0)
+                    .scalar_subquery().label("day_shards"),
                     Owner.daily_limit.label("owner_daily_limit"),
                     OwnerQuota.used.label("owner_used_today"))
              .join(Plan, ApiKey.plan == Plan.id)
-             .outerjoin(DailyQuota, (DailyQuota.key_id == ApiKey.id) & (DailyQuota.day == TODAY))
              .outerjoin(Owner, Owner.owner == ApiKey.owner)
              .outerjoin(OwnerQuota, (OwnerQuota.owner == ApiKey.owner) & (OwnerQuota.day == TODAY))
              .where(ApiKey.id == bindparam("key_id")))
@@ -59,6 +63,7 @@ class Caller:
     not_before: datetime | None = None
     expires_at: datetime | None = None
     used_today: int = 0  # calls admitted today before this one
+    day_shards: int | None = None  # today's quota shard count; None before its first call
     owner_daily_limit: int | None = None  # the organisation's shared limit, if set
     owner_used_today: int = 0
     rotated_at: datetime | None = None  # both set when called with a rotated-out secret
@@ -118,7 +123,7 @@ def authenticate() -> Caller:
         daily_limit=limits["daily_limit"], rate_limit=limits["rate_limit"],
         allowed_ips=key.allowed_ips, last_used_at=key.last_used_at,
         revoked_at=key.revoked_at, not_before=key.not_before, expires_at=key.expires_at,
-        used_today=key.used_today or 0,
+        used_today=key.used_today or 0, day_shards=key.day_shards,
         # An owner's shared limit caps its applications; the provider's admin keys stay
         # usable whatever it is set to, or an operator could lock itself out for the day.
         owner_daily_limit=None if "admin" in key.scopes.split(",") else key.owner_daily_limit,

@@ -31,9 +31,10 @@ from ..clock import now, seconds_until_next_utc_day
 from ..database import writers_take_turns
 from ..errors import Problem
 from ..extensions import limiter, request_connection
+from . import shards
 from .late_counts import incr_in_time
 from .metering import record_admission
-from .webhooks.events import emit_quota_thresholds
+from .webhooks.events import emit_quota_reached, emit_quota_thresholds
 
 log = logging.getLogger(__name__)  # "app.keys.limits": the key layer logs under its own names
 DAY = 86400
@@ -115,9 +116,7 @@ def enforce_limits(caller) -> None:
     connection = request_connection()
     used = owner_used = refused = None
     with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
-        used = connection.execute(COUNT_ONE_CALL, {
-            "key_id": caller.id, "day": moment.date(), "daily_limit": caller.daily_limit,
-        }).scalar()
+        used = count_one_call(connection, caller, moment)
         if used is None:
             refused = "daily"
         elif owner_limit is not None:  # always after the key's row: one lock order
@@ -126,7 +125,10 @@ def enforce_limits(caller) -> None:
             }).scalar()
             if owner_used is None:
                 refused = "owner-daily"
-        if refused:
+        if refused == "daily" and (caller.day_shards or 1) > 1:
+            emit_quota_reached(connection, caller, moment)  # see there
+            connection.commit()
+        elif refused:
             connection.rollback()  # neither count stands
         else:
             # Record the admission in the transaction that counted it, so the admitted
@@ -134,7 +136,8 @@ def enforce_limits(caller) -> None:
             record_admission(connection, caller, moment)
             # A quota.threshold webhook event (80/90/100 %) in the same transaction: sent
             # only if this admission stands. No query unless a threshold is crossed.
-            emit_quota_thresholds(connection, caller, moment, used)
+            emit_quota_thresholds(connection, caller, moment, used,
+                                  sharded=(caller.day_shards or 1) > 1)
             connection.commit()
     if refused == "owner-daily":
         used -= 1  # the key's count was rolled back with the owner's
@@ -159,15 +162,62 @@ def enforce_limits(caller) -> None:
                       **{"violated-policies": ["owner-daily"]})
 
 
-# The whole daily limit in one statement, the same on SQLite and PostgreSQL. The database
-# serialises concurrent upserts of the same row, so two workers can never both take the
-# last call; when the WHERE fails, no row is returned and nothing is written.
+def count_one_call(connection, caller, moment) -> int | None:
+    """Count the call in the key's daily quota: the day's count after it, or None if the
+    limit is used up. With one shard (the default) that is one statement; with several,
+    the call tries the shards in turn (shards.py) and the day's count is their sum."""
+    day_shards = caller.day_shards
+    if day_shards is None:  # the day's first admission, as far as the key check saw
+        counted = _count_in_shard(connection, caller, moment, 0, min(
+            max(1, current_app.config["QUOTA_SHARDS"]), shards.MAX_SHARDS))
+        if counted is not None:
+            return _day_count(connection, caller, moment, *counted)
+        # Others were first: shard 0 is full at the share the day's count gives it.
+        day_shards = connection.execute(DAY_SHARDS, {"key_id": caller.id,
+                                                     "day": moment.date()}).scalar()
+    for shard in shards.order(caller.daily_limit, day_shards):
+        counted = _count_in_shard(connection, caller, moment, shard, day_shards)
+        if counted is not None:
+            return _day_count(connection, caller, moment, *counted)
+    return None
+
+
+def _count_in_shard(connection, caller, moment, shard: int, day_shards: int):
+    counted = connection.execute(COUNT_ONE_CALL, {
+        "key_id": caller.id, "day": moment.date(), "shard": shard, "shards": day_shards,
+        "daily_limit": caller.daily_limit}).first()
+    if counted is None:
+        # A refused upsert still locks its row (PostgreSQL): let go of it before the next
+        # shard, or two calls trying shards in different orders could deadlock.
+        connection.rollback()
+        return None
+    g.quota_shard = shard  # the usage rows of this call go with it (metering.py)
+    return counted
+
+
+def _day_count(connection, caller, moment, used: int, day_shards: int) -> int:
+    if day_shards == 1:
+        return used
+    return connection.execute(DAY_COUNT, {"key_id": caller.id, "day": moment.date()}).scalar()
+
+
+# The whole daily limit (or one shard's share of it) in one statement, the same on SQLite
+# and PostgreSQL. The database serialises concurrent upserts of the same row, so two
+# workers can never both take its last call; when the WHERE fails, no row is returned and
+# nothing is written. The share is computed from the row's own shard count: one shard's
+# share is the whole limit.
 COUNT_ONE_CALL = text("""
-    INSERT INTO daily_quota (key_id, day, used) VALUES (:key_id, :day, 1)
-    ON CONFLICT (key_id, day) DO UPDATE SET used = daily_quota.used + 1
-    WHERE daily_quota.used < :daily_limit
-    RETURNING used
+    INSERT INTO daily_quota (key_id, day, shard, shards, used)
+    VALUES (:key_id, :day, :shard, :shards, 1)
+    ON CONFLICT (key_id, day, shard) DO UPDATE SET used = daily_quota.used + 1
+    WHERE daily_quota.used < :daily_limit / daily_quota.shards
+        + CASE WHEN daily_quota.shard < :daily_limit % daily_quota.shards THEN 1 ELSE 0 END
+    RETURNING used, shards
 """).bindparams(bindparam("day", type_=Date()))
+DAY_SHARDS = text("SELECT shards FROM daily_quota WHERE key_id = :key_id AND day = :day "
+                  "AND shard = 0").bindparams(bindparam("day", type_=Date()))
+DAY_COUNT = text("SELECT sum(used) FROM daily_quota WHERE key_id = :key_id AND day = :day") \
+    .bindparams(bindparam("day", type_=Date()))
 # The owner's shared limit the same way, in the same transaction (after the key's).
 COUNT_ONE_OWNER_CALL = text("""
     INSERT INTO owner_quota (owner, day, used) VALUES (:owner, :day, 1)

@@ -26,6 +26,7 @@ under the key id. Calls refused by the minute window are tallied in the
 limiter storage instead and written by the key's next call in a later window (tally.py),
 so a flood of them costs no database write per call. Nothing is held in process memory."""
 import logging
+import random
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -49,11 +50,14 @@ COUNTERS = ("calls", "admitted", "units", "incomplete", "status_2xx", "status_3x
 # The row carries the unit price in force when the call was metered (the key's plan's price
 # read by the key check); a later price change or plan move starts new rows, never
 # reprices these.
+# With quota shards (shards.py) an admitted call's rows are its quota shard's, and other
+# calls pick a shard at random: one key's calls then wait for no single row.
 RECORD_CALL = text(f"""
-    INSERT INTO usage (key_id, hour, endpoint, price_per_1000_units_micros,
+    INSERT INTO usage (key_id, hour, endpoint, price_per_1000_units_micros, shard,
                        {", ".join(COUNTERS)})
-    VALUES (:key_id, :hour, :endpoint, :price, {", ".join(":" + c for c in COUNTERS)})
-    ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros) DO UPDATE SET
+    VALUES (:key_id, :hour, :endpoint, :price, :shard,
+            {", ".join(":" + c for c in COUNTERS)})
+    ON CONFLICT (key_id, hour, endpoint, price_per_1000_units_micros, shard) DO UPDATE SET
         {", ".join(f"{c} = usage.{c} + excluded.{c}" for c in COUNTERS)}
 """).bindparams(bindparam("hour", type_=DateTime()))
 TOUCH_KEY = text("UPDATE api_keys SET last_used_at = :moment WHERE id = :key_id") \
@@ -73,7 +77,8 @@ def answer_counts(status: int, units: int) -> dict:
 def record_admission(connection, caller, moment) -> None:
     """An admitted call, not yet answered; the limit step commits it with the quota."""
     g.admitted = True
-    _record(connection, caller.id, moment, ADMISSION, endpoint_label(), caller.price_micros)
+    _record(connection, caller.id, moment, ADMISSION, endpoint_label(), caller.price_micros,
+            g.get("quota_shard", 0))
     _touch_key(connection, caller, moment)
 
 
@@ -110,7 +115,9 @@ def meter(response) -> None:
         # the request's one clock reading and the price the key check read: the admission
         # wrote the same, so completion lands in the admission's row
         moment=now(), first_in_window=g.get("first_in_window", False),
-        price_micros=caller.price_micros if caller is not None else 0)
+        price_micros=caller.price_micros if caller is not None else 0,
+        shard=g.get("quota_shard") if admitted else random.randrange(
+            max(1, current_app.config["QUOTA_SHARDS"])))
     after_delivery(record.write)
 
 
@@ -129,6 +136,7 @@ class Record:
     moment: object
     first_in_window: bool
     price_micros: int
+    shard: int  # the usage row's (shards.py)
 
     def write(self, delivered: bool) -> None:
         """An admitted call whose answer was cut stays as its admission left it; any other
@@ -146,11 +154,11 @@ class Record:
             try:
                 with writers_take_turns(connection, self.timeout):
                     _record(connection, self.key_id, self.moment, change, self.endpoint,
-                            self.price_micros)
+                            self.price_micros, self.shard)
                     if owed:
                         _record(connection, self.key_id, self.moment,
                                 {**dict.fromkeys(COUNTERS, 0), **tally.usage_counts(owed)},
-                                tally.TALLIED, self.price_micros)
+                                tally.TALLIED, self.price_micros, 0)
                     if self.caller is not None and not self.admitted:  # admission touched it
                         _touch_key(connection, self.caller, self.moment)
                     connection.commit()
@@ -166,10 +174,10 @@ class Record:
 
 
 def _record(connection, key_id: str, moment, change: dict, endpoint: str,
-            price_micros: int) -> None:
+            price_micros: int, shard: int) -> None:
     connection.execute(RECORD_CALL, {
         "key_id": key_id, "hour": moment.replace(minute=0, second=0, microsecond=0),
-        "endpoint": endpoint, "price": price_micros, **change})
+        "endpoint": endpoint, "price": price_micros, "shard": shard, **change})
 
 
 def _touch_key(connection, caller, moment) -> None:

@@ -2,7 +2,7 @@
 quotas, usage) and the audit trail. Models hold data only; services and views decide when to commit."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DDL, ForeignKey, Integer, LargeBinary, String, event
+from sqlalchemy import JSON, DDL, ForeignKey, Integer, LargeBinary, SmallInteger, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -101,12 +101,19 @@ class OwnerQuota(db.Model):
 
 class DailyQuota(db.Model):
     """Calls admitted per key per UTC day; incremented atomically in the database so the
-    limit is exact across workers, hosts and restarts (see limits.py)."""
+    limit is exact across workers, hosts and restarts (see limits.py). One row per shard
+    of the day (shards.py): one row unless QUOTA_SHARDS is set; the day's count is their
+    sum."""
     __tablename__ = "daily_quota"
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"),
                                         primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0,
+                                       server_default="0")
     used: Mapped[int] = mapped_column(default=0)
+    # The day's shard count, as its first admission found QUOTA_SHARDS (every row of the
+    # day has the same): each shard's share of the limit is computed from it.
+    shards: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
 
 
 class Usage(db.Model):
@@ -129,6 +136,10 @@ class Usage(db.Model):
     # for any past window never changes (usage.billing_summary prices each row at its own).
     price_per_1000_units_micros: Mapped[int] = mapped_column(
         primary_key=True, default=0, server_default="0")
+    # With quota shards, a key's calls of one hour are spread over several rows, so that
+    # they do not all wait for one row's lock (shards.py); reports add them up.
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0,
+                                       server_default="0")
     calls: Mapped[int] = mapped_column(default=0)
     admitted: Mapped[int] = mapped_column(default=0, server_default="0")
     incomplete: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -121,8 +121,9 @@ def review(days: int = 30) -> dict:
     plans = [PlanTerms(p.id, p.daily_limit, p.price_per_1000_units_micros)
              for p in list_plans()]
     used = {(row.key_id, row.day): row.used for row in db.session.execute(
-        select(DailyQuota.key_id, DailyQuota.day, DailyQuota.used)
-        .where(DailyQuota.day >= start, DailyQuota.day <= today))}
+        select(DailyQuota.key_id, DailyQuota.day, func.sum(DailyQuota.used).label("used"))
+        .where(DailyQuota.day >= start, DailyQuota.day <= today)
+        .group_by(DailyQuota.key_id, DailyQuota.day))}
     totals = _usage_totals(start, today)
     histories = []
     for key in db.session.scalars(select(ApiKey)):

@@ -17,6 +17,9 @@ DEFAULTS = {
     "KEY_PEPPER": os.environ.get("KEY_PEPPER", ""),
     # Failed authentications per client IP; beyond it, failures get 429 instead of 401.
     "AUTH_FAILURE_LIMIT": os.environ.get("AUTH_FAILURE_LIMIT", "30/minute"),
+    # How many rows each key's daily count and usage are spread over (shards.py): 1
+    # unless one key makes hundreds of calls a second on PostgreSQL. Read per day.
+    "QUOTA_SHARDS": int(os.environ.get("QUOTA_SHARDS", "1")),
     # What the layer shares with its host (app/config.py sets them for this API): the
     # longest wait for the database, and what to do when the limiter storage is down.
     "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", "5")),

@@ -192,7 +192,8 @@ def test_expiring_keys_and_plan_suggestions_come_once(hooks_app, client, make_ke
         db.session.execute(text("UPDATE api_keys SET created_at = :at WHERE id = :k"),
                            {"k": key_id(busy), "at": utcnow() - timedelta(days=5)})
         for n in range(3):
-            db.session.execute(text("INSERT INTO daily_quota VALUES (:k, :d, 5)"),
+            db.session.execute(text("INSERT INTO daily_quota (key_id, day, used) "
+                                    "VALUES (:k, :d, 5)"),
                                {"k": key_id(busy), "d": today - timedelta(days=n)})
         db.session.commit()
         reminders.emit_reminders()

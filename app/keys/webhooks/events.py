@@ -26,15 +26,37 @@ def thresholds_crossed(used: int, daily_limit: int) -> list[int]:
     return [t for t in THRESHOLDS if used * 100 >= t * daily_limit > before * 100]
 
 
-def emit_quota_thresholds(connection, caller, moment: datetime, used: int) -> None:
+def thresholds_reached(used: int, daily_limit: int) -> list[int]:
+    """Every threshold the day's count has reached."""
+    return [t for t in THRESHOLDS if used * 100 >= t * daily_limit]
+
+
+def emit_quota_thresholds(connection, caller, moment: datetime, used: int,
+                          sharded: bool = False) -> None:
     """Called by the daily quota (limits.py) inside the admission's transaction, with the
-    day's new count. Costs nothing unless a threshold is crossed."""
-    for threshold in thresholds_crossed(used, caller.daily_limit):
+    day's new count. Costs nothing unless a threshold is crossed.
+
+    With quota shards (shards.py) the day's count is a sum over rows that other calls
+    update at the same moment, so no single admission can be sure it crossed a threshold:
+    every admission past one emits it, and ``once`` keeps the first."""
+    crossed = thresholds_reached if sharded else thresholds_crossed
+    for threshold in crossed(used, caller.daily_limit):
         day = moment.date().isoformat()
         emit(connection, "quota.threshold", caller.owner, caller.id, moment, {
             "key_id": caller.id, "owner": caller.owner, "day": day, "threshold": threshold,
             "used": used, "daily_limit": caller.daily_limit,
         }, once=f"quota.threshold:{caller.id}:{day}:{threshold}")
+
+
+def emit_quota_reached(connection, caller, moment: datetime) -> None:
+    """A call refused because every quota shard is full (shards.py): the 100 % event, in
+    case the admissions that filled the last shards each counted before the others had
+    committed and none saw the whole limit."""
+    day = moment.date().isoformat()
+    emit(connection, "quota.threshold", caller.owner, caller.id, moment, {
+        "key_id": caller.id, "owner": caller.owner, "day": day, "threshold": 100,
+        "used": caller.daily_limit, "daily_limit": caller.daily_limit,
+    }, once=f"quota.threshold:{caller.id}:{day}:100")
 
 
 def emit(connection, event_type: str, owner: str, key_id: str | None, moment: datetime,
