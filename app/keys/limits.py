@@ -5,7 +5,9 @@
   worker that points RATELIMIT_STORAGE_URI at the same Redis.
 - The **daily limit** is one atomic, conditional increment in the database:
   ``INSERT ... ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used``.
-  No read-then-write, no process memory: exact across workers, hosts and restarts.
+  No read-then-write, no process memory: exact across workers, hosts and restarts. With
+  ``QUOTA_SHARDS`` the count is spread over several rows, each with its share of the
+  limit, so that one busy key's calls do not all queue on one row (shards.py).
 
 **What counts:** every call this step admits counts against the daily quota, whatever
 the handler then answers (a 403 restricted, 404 or 422 from the handler still used the
@@ -116,7 +118,7 @@ def enforce_limits(caller) -> None:
     connection = request_connection()
     used = owner_used = refused = None
     with writers_take_turns(connection, current_app.config["DATABASE_TIMEOUT"]):
-        used = count_one_call(connection, caller, moment)
+        used, day_shards = count_one_call(connection, caller, moment)
         if used is None:
             refused = "daily"
         elif owner_limit is not None:  # always after the key's row: one lock order
@@ -125,7 +127,7 @@ def enforce_limits(caller) -> None:
             }).scalar()
             if owner_used is None:
                 refused = "owner-daily"
-        if refused == "daily" and (caller.day_shards or 1) > 1:
+        if refused == "daily" and day_shards > 1:
             emit_quota_reached(connection, caller, moment)  # see there
             connection.commit()
         elif refused:
@@ -136,8 +138,7 @@ def enforce_limits(caller) -> None:
             record_admission(connection, caller, moment)
             # A quota.threshold webhook event (80/90/100 %) in the same transaction: sent
             # only if this admission stands. No query unless a threshold is crossed.
-            emit_quota_thresholds(connection, caller, moment, used,
-                                  sharded=(caller.day_shards or 1) > 1)
+            emit_quota_thresholds(connection, caller, moment, used, sharded=day_shards > 1)
             connection.commit()
     if refused == "owner-daily":
         used -= 1  # the key's count was rolled back with the owner's
@@ -162,10 +163,11 @@ def enforce_limits(caller) -> None:
                       **{"violated-policies": ["owner-daily"]})
 
 
-def count_one_call(connection, caller, moment) -> int | None:
-    """Count the call in the key's daily quota: the day's count after it, or None if the
-    limit is used up. With one shard (the default) that is one statement; with several,
-    the call tries the shards in turn (shards.py) and the day's count is their sum."""
+def count_one_call(connection, caller, moment) -> tuple[int | None, int]:
+    """Count the call in the key's daily quota: (the day's count after it, or None if the
+    limit is used up; the day's shard count). With one shard (the default) that is one
+    statement; with several, the call tries the shards in turn (shards.py) and the day's
+    count is their sum."""
     day_shards = caller.day_shards
     if day_shards is None:  # the day's first admission, as far as the key check saw
         counted = _count_in_shard(connection, caller, moment, 0, min(
@@ -179,7 +181,7 @@ def count_one_call(connection, caller, moment) -> int | None:
         counted = _count_in_shard(connection, caller, moment, shard, day_shards)
         if counted is not None:
             return _day_count(connection, caller, moment, *counted)
-    return None
+    return None, day_shards
 
 
 def _count_in_shard(connection, caller, moment, shard: int, day_shards: int):
@@ -195,10 +197,11 @@ def _count_in_shard(connection, caller, moment, shard: int, day_shards: int):
     return counted
 
 
-def _day_count(connection, caller, moment, used: int, day_shards: int) -> int:
+def _day_count(connection, caller, moment, used: int, day_shards: int) -> tuple[int, int]:
     if day_shards == 1:
-        return used
-    return connection.execute(DAY_COUNT, {"key_id": caller.id, "day": moment.date()}).scalar()
+        return used, 1
+    return connection.execute(DAY_COUNT, {"key_id": caller.id,
+                                          "day": moment.date()}).scalar(), day_shards
 
 
 # The whole daily limit (or one shard's share of it) in one statement, the same on SQLite
