@@ -15,7 +15,12 @@ takes about a tenth of a millisecond. The pipeline writes twice per call, so on 
 server most of that sleep is wasted. Its writes therefore first take an OS file lock next
 to the database file, which is handed on within ~0.1 ms. The lock only orders writers:
 a turn not had within DATABASE_TIMEOUT writes anyway, and SQLite's own locking still
-guards the data. The kernel drops a killed worker's lock."""
+guards the data. The kernel drops a killed worker's lock.
+
+**PostgreSQL reads need no transaction.** The request's connection reads in autocommit
+(extensions.py): at READ COMMITTED every statement sees its own snapshot anyway, and psycopg
+would send a ``BEGIN`` and a ``ROLLBACK`` of their own for them. ``writers_take_turns``
+turns autocommit off around each write, so a write's statements stay one transaction."""
 import contextlib
 import fcntl
 import logging
@@ -118,8 +123,35 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.001  # seconds between tries for the tur
 
 @contextlib.contextmanager
 def writers_take_turns(connection, timeout: float):
-    """Around one write transaction on ``connection``: wait for this writer's turn (SQLite
-    files only; elsewhere a no-op), then let the next writer in as soon as it ends.
+    """Around one write transaction on ``connection``: on SQLite, wait for this writer's
+    turn (``_sqlite_turn``); on PostgreSQL, open the transaction on a connection that reads
+    in autocommit (``_one_transaction``)."""
+    with _one_transaction(connection), _sqlite_turn(connection, timeout):
+        yield
+
+
+@contextlib.contextmanager
+def _one_transaction(connection):
+    """The request's connection reads in autocommit on PostgreSQL (extensions.py): the
+    statements of a write must be one transaction, so autocommit is off around them. The
+    caller commits or rolls back; whatever it leaves open is rolled back."""
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        yield
+        return
+    connection.commit()  # SQLAlchemy's bookkeeping of the reads before; nothing is sent
+    connection.execution_options(isolation_level=connection.default_isolation_level)
+    try:
+        yield
+    finally:
+        if not connection.invalidated:  # a lost connection is not used again
+            connection.rollback()  # nothing left open: nothing is sent
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextlib.contextmanager
+def _sqlite_turn(connection, timeout: float):
+    """Wait for this writer's turn (SQLite files only; elsewhere a no-op), then let the
+    next writer in as soon as it ends.
 
     The writers of one process (a threaded worker's threads) queue on a lock of the
     process first, which hands the turn on at once; only the one at its head tries the

@@ -56,7 +56,13 @@ def request_connection():
     call, so they skip the ORM session (which would check out a second connection) and
     return plain rows. Writes in handlers use the ORM session."""
     if "db_connection" not in g:
-        g.db_connection = db.engine.connect()
+        connection = db.engine.connect()
+        if connection.dialect.name == "postgresql":
+            # Reads in autocommit: at READ COMMITTED each statement sees its own snapshot
+            # anyway, and a read then costs no BEGIN and ROLLBACK round trips. Writes open
+            # their transaction themselves (app/database.py: writers_take_turns).
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        g.db_connection = connection
     return g.db_connection
 
 

@@ -157,6 +157,26 @@ def test_a_call_that_fails_after_admission_is_admitted_incomplete_and_unbilled(
     assert quota_used(app, key) == 1  # the quota counts every admitted call
 
 
+def test_an_admission_that_fails_before_its_commit_leaves_nothing(
+        app, client, make_key, monkeypatch):
+    """The quota's count and the admission's usage row are one transaction, also on
+    PostgreSQL, where the request's reads run in autocommit (app/extensions.py): a failure
+    after both statements, before the commit, leaves neither."""
+    key = make_key(daily_limit=10)
+    from app.keys import limits
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("simulated failure before the commit")
+    monkeypatch.setattr(limits, "emit_quota_thresholds", broken)  # after both writes
+    response = client.get("/v1/items", headers={"X-API-Key": key})
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert quota_used(app, key) == 0
+    assert [row[2] for row in usage_rows(app, key)] in ([], [0])  # nothing admitted
+    monkeypatch.undo()  # and the connection went back to the pool fit for the next call
+    assert client.get("/v1/items", headers={"X-API-Key": key}).status_code == 200
+    assert quota_used(app, key) == 1
+
+
 def test_revoked_and_expired_keys_are_recorded_under_their_id_never_billed(
         app, client, make_key):
     revoked, expiring = make_key(daily_limit=10), make_key(daily_limit=10, expires_in="1h")
