@@ -170,8 +170,8 @@ def count_one_call(connection, caller, moment) -> tuple[int | None, int]:
     count is their sum."""
     day_shards = caller.day_shards
     if day_shards is None:  # the day's first admission, as far as the key check saw
-        counted = _count_in_shard(connection, caller, moment, 0, min(
-            max(1, current_app.config["QUOTA_SHARDS"]), shards.MAX_SHARDS))
+        counted = _count_in_shard(connection, caller, moment, 0,
+                                  shards.configured(current_app.config["QUOTA_SHARDS"]))
         if counted is not None:
             return _day_count(connection, caller, moment, *counted)
         # Others were first: shard 0 is full at the share the day's count gives it.

@@ -38,7 +38,7 @@ from sqlalchemy import DateTime, bindparam, text
 from ..clock import now
 from ..database import writers_take_turns
 from ..extensions import db, limiter, request_connection
-from . import tally
+from . import shards, tally
 from .delivery import after_delivery
 
 log = logging.getLogger(__name__)  # "app.keys.metering": the key layer's own name
@@ -117,7 +117,7 @@ def meter(response) -> None:
         moment=now(), first_in_window=g.get("first_in_window", False),
         price_micros=caller.price_micros if caller is not None else 0,
         shard=g.get("quota_shard") if admitted else random.randrange(
-            max(1, current_app.config["QUOTA_SHARDS"])))
+            shards.configured(current_app.config["QUOTA_SHARDS"])))
     after_delivery(record.write)
 
 

@@ -23,6 +23,11 @@ import random
 MAX_SHARDS = 64
 
 
+def configured(setting: int) -> int:
+    """QUOTA_SHARDS as used: at least 1, at most MAX_SHARDS."""
+    return min(max(1, setting), MAX_SHARDS)
+
+
 def share(daily_limit: int, shards: int, shard: int) -> int:
     """Shard ``shard``'s part of ``daily_limit``; the parts add up to the limit."""
     return daily_limit // shards + (1 if shard < daily_limit % shards else 0)

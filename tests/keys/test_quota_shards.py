@@ -25,6 +25,10 @@ def test_the_shares_add_up_to_the_limit(limit, count):
     assert sum(parts) == limit and max(parts) - min(parts) <= 1
 
 
+def test_the_setting_is_used_between_1_and_64_shards():
+    assert [shards.configured(n) for n in (-3, 0, 1, 8, 64, 500)] == [1, 1, 1, 8, 64, 64]
+
+
 def test_a_call_tries_its_shard_first_then_the_others_and_never_an_empty_one():
     assert shards.order(10, 4, first=2) == [2, 3, 0, 1]
     assert shards.order(2, 4, first=3) == [0, 1]  # shards 2 and 3 have a share of 0

@@ -41,22 +41,22 @@ def emit_quota_thresholds(connection, caller, moment: datetime, used: int,
     every admission past one emits it, and ``once`` keeps the first."""
     crossed = thresholds_reached if sharded else thresholds_crossed
     for threshold in crossed(used, caller.daily_limit):
-        day = moment.date().isoformat()
-        emit(connection, "quota.threshold", caller.owner, caller.id, moment, {
-            "key_id": caller.id, "owner": caller.owner, "day": day, "threshold": threshold,
-            "used": used, "daily_limit": caller.daily_limit,
-        }, once=f"quota.threshold:{caller.id}:{day}:{threshold}")
+        _emit_threshold(connection, caller, moment, threshold, used)
 
 
 def emit_quota_reached(connection, caller, moment: datetime) -> None:
     """A call refused because every quota shard is full (shards.py): the 100 % event, in
     case the admissions that filled the last shards each counted before the others had
     committed and none saw the whole limit."""
+    _emit_threshold(connection, caller, moment, 100, caller.daily_limit)
+
+
+def _emit_threshold(connection, caller, moment: datetime, threshold: int, used: int):
     day = moment.date().isoformat()
     emit(connection, "quota.threshold", caller.owner, caller.id, moment, {
-        "key_id": caller.id, "owner": caller.owner, "day": day, "threshold": 100,
-        "used": caller.daily_limit, "daily_limit": caller.daily_limit,
-    }, once=f"quota.threshold:{caller.id}:{day}:100")
+        "key_id": caller.id, "owner": caller.owner, "day": day, "threshold": threshold,
+        "used": used, "daily_limit": caller.daily_limit,
+    }, once=f"quota.threshold:{caller.id}:{day}:{threshold}")
 
 
 def emit(connection, event_type: str, owner: str, key_id: str | None, moment: datetime,
