@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import catalogue, engine, growth, hotkey, loadgen, report, throughput
+from . import catalogue, cpu, engine, growth, hotkey, loadgen, report, throughput
 
 STARTED = time.perf_counter()
 SEED_50K_SECONDS = 120  # what the seed is expected to need for 1,000 x 50,000 on SQLite
@@ -116,6 +116,8 @@ def measure(args, directory: Path) -> dict:
              f"{catalogue.journal_mode(demo)}")
     http["served_sqlite"] = throughput.run(demo, directory, embedded, tool, args.connections,
                                            *timing[1:], served=True, with_flood=True)
+    progress("CPU per call in process, SQLite")
+    http["cpu_sqlite"] = cpu.run(demo, embedded)
     if "sync" not in args.skip and args.sync_connections:
         http["sync_sqlite"] = throughput.run(demo, directory, embedded, tool,
                                              args.sync_connections, *timing[1:], served=False)
@@ -126,6 +128,8 @@ def measure(args, directory: Path) -> dict:
         progress(f"HTTP throughput, PostgreSQL + Redis, {pg.prices:,} prices")
         http["served_postgres"] = throughput.run(pg, directory, shared, tool, args.connections,
                                                  *timing[1:], served=True)
+        progress("CPU per call in process, PostgreSQL + Redis")
+        http["cpu_postgres"] = cpu.run(pg, shared)
         if "sync" not in args.skip and args.sync_connections:
             http["sync_postgres"] = throughput.run(pg, directory, shared, tool,
                                                    args.sync_connections, *timing[1:],
@@ -137,7 +141,7 @@ def measure(args, directory: Path) -> dict:
             progress("one hot key: the database alone")
             hot["database"] = hotkey.run_database(pg, args.database_seconds, progress)
     for name, table in http.items():
-        if name == "args":
+        if name not in report.TABLES:
             continue
         if table["app_log_lines_during_load"] > table["app_requests_during_load"] // 2:
             # The app reads LOG_LEVEL in app/config.py; if that setting goes missing, every

@@ -1,5 +1,6 @@
 """Turn the measurements into the printed table, the targets and latest.json."""
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ ENGINE_P99_MS = 50      # exact 3-store plan, 20 items, 1,000 stores (p99 of all
 WORKER_RSS_MB = 120     # peak resident memory of one app worker
 KEY_VS_PEER = 1.5       # GET /v1/key vs the naive peer
 ITEMS_VS_PEER = 1.5     # GET /v1/items?per_page=1 vs the naive peer
+# Which in-process CPU measurement (bench/cpu.py) belongs to which served table.
+CPU_OF = {"served_sqlite": "cpu_sqlite", "served_postgres": "cpu_postgres"}
 TABLES = {"served_sqlite": "served configuration, SQLite + memory://",
           "served_postgres": "served configuration, PostgreSQL + Redis",
           "sync_sqlite": "sync workers, SQLite + memory://",
@@ -76,6 +79,15 @@ def table_targets(http: dict, name: str) -> list[Target]:
         "key_peer": floor_note(rows, "key"), "items_peer": floor_note(rows, "items"),
         "basket": f"the engine alone takes {http['basket_engine_ms']:.2f} ms per basket: "
                   f"{engine_ceiling(http, rows):.2f} x at most, with nothing else to do"}
+    cpu = http.get(CPU_OF[name])
+    for row in ("key", "items", "basket") if cpu else ():
+        bound = cpu_ceiling(cpu, rows, row)
+        note = (f"its CPU per call in process ({cpu['app'][row]['cpu_ms']:.2f} ms, the peer's "
+                f"{cpu['peer'][row]['cpu_ms']:.2f}) allows at most {bound / rows['bare']['rps']:.3f}"
+                f" x bare and {bound / rows[f'peer_{row}']['rps']:.2f} x the peer, with no "
+                f"serving loss at all")
+        for target in (row, f"{row}_peer"):
+            ceilings[target] = "; ".join(filter(None, [ceilings.get(target, ""), note]))
     for label, row, goal in (("GET /v1/key vs bare", "key", KEY_RATIO),
                              ("POST /v1/cheapest-stores vs bare", "basket", BASKET_RATIO)):
         target = rows[row]
@@ -110,6 +122,38 @@ def floor_note(rows: dict, row: str) -> str:
         return ""
     return (f"the floor (the same guarantees with raw drivers, bench/floor.py) reached "
             f"{floor['vs_peer']:.2f} x the peer in this run")
+
+
+def cpu_ceiling(cpu: dict, rows: dict, row: str) -> float:
+    """The most req/s the app could serve ``row`` at, were its only cost over the bare
+    route's the CPU its code burns per call (bench/cpu.py): the bare route's measured
+    time per request, plus that extra CPU shared by the workers' cores (one each: the
+    GIL)."""
+    cores = min(os.cpu_count() or 1, WORKERS)
+    extra_s = (cpu["app"][row]["cpu_ms"] - cpu["bare"]["bare"]["cpu_ms"]) / 1000
+    return 1 / (1 / rows["bare"]["rps"] + extra_s / cores)
+
+
+def print_cpu(name: str, cpu: dict, rows: dict) -> None:
+    """CPU and wall time per call in process, and the ceilings they set on the table."""
+    print(f"\nCPU per call in process ({TABLES[name].split(', ')[1]}; one thread, the Flask "
+          f"test client, bench/cpu.py), ms CPU / ms wall:")
+    print(f"{'call':<8} | {'bare':>13} | {'floor':>13} | {'peer':>13} | {'app':>13} | "
+          f"{'app ceiling: bare x':>19} {'peer x':>7}")
+    for row in ("bare", "key", "items", "basket"):
+        cells = ""
+        for server in ("bare", "floor", "peer", "app"):
+            found = cpu[server].get(row)
+            cells += f" | {found['cpu_ms']:>6.3f}/{found['wall_ms']:<6.3f}" if found else \
+                f" | {'':>13}"
+        ceiling = ""
+        if row != "bare":
+            bound = cpu_ceiling(cpu, rows, row)
+            ceiling = (f" | {bound / rows['bare']['rps']:>19.3f} "
+                       f"{bound / rows[f'peer_{row}']['rps']:>7.2f}")
+        print(f"{row:<8}{cells}{ceiling}")
+    print("  the ceiling: the most the app could reach against this table's bare route and "
+          "peer (measured, highest -c) if serving cost it nothing beyond its CPU per call")
 
 
 def engine_ceiling(http: dict, rows: dict) -> float:
@@ -187,6 +231,11 @@ def print_report(results: dict, found: list[Target]) -> None:
     for name in TABLES:
         if name in http:
             print_table(name, http[name])
+    for name, cpu_name in CPU_OF.items():
+        if name in http and cpu_name in http:
+            table = http[name]
+            count = max(table["by_connections"], key=int)
+            print_cpu(name, http[cpu_name], table["by_connections"][count])
     print("the floor rows are the guaranteed work of GET /v1/key and GET /v1/items with raw "
           "drivers and no framework (bench/floor.py): the best ratio any implementation could "
           "reach here")
