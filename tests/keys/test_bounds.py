@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from app.keys.bounds import Actor, Bounds, rate_within, violations
+from app.keys.bounds import Actor, Bounds, rate_within, sees_every_key, violations
 from app.keys.dimensions import declare
 from app.market import DIMENSIONS
 
@@ -63,6 +63,34 @@ def test_admin_implies_keys():
     admin = Bounds(**{**ACTOR.__dict__, "scopes": frozenset({"admin"})})
     actor = Actor(id="a", bounds=admin, own_owner_only=False, limited=False)
     assert violations(key(scopes=frozenset({"keys"})), actor) == []
+
+
+UNBOUNDED = Bounds(scopes=frozenset({"read", "write", "admin"}), restrictions={},
+                  allowed_ips=None, expires_at=None, owner="", plan="pro", daily_limit=1,
+                  rate_limit="1/minute")
+ALL_SCOPES = ("read", "write", "keys", "admin")
+
+
+@pytest.mark.parametrize("changes, sees_all", [
+    ({}, True),
+    ({"restrictions": {"countries": None, "chains": None}}, True),  # None: all values
+    ({"restrictions": {"countries": frozenset({"US"})}}, False),
+    ({"scopes": frozenset({"read", "admin"})}, False),  # cannot see write keys
+    ({"allowed_ips": ("0.0.0.0/0",)}, False),  # ip:* keys lie outside it
+    ({"expires_at": datetime(2030, 1, 1)}, False),
+])
+def test_only_an_admin_without_bounds_sees_every_key(changes, sees_all):
+    """Its listing is then paged by the database (lifecycle.list_keys); any bound on any
+    axis means some key lies outside it, so the keys are checked one by one."""
+    bounds = Bounds(**{**UNBOUNDED.__dict__, **changes})
+    admin = Actor(id="a", bounds=bounds, own_owner_only=False, limited=False)
+    assert sees_every_key(admin, ALL_SCOPES) is sees_all
+    assert not sees_every_key(Actor(id="a", bounds=bounds, own_owner_only=True, limited=True),
+                              ALL_SCOPES)  # scope keys: plan and limits bound it
+    if sees_all:  # it agrees with the rule itself: not even the widest key lies outside
+        assert violations(Bounds(**{**ACTOR.__dict__, "scopes": frozenset(ALL_SCOPES),
+                                    "allowed_ips": None, "expires_at": None,
+                                    "restrictions": {}}), admin) == []
 
 
 @pytest.mark.parametrize("rate, limit, within", [

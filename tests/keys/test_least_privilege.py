@@ -4,6 +4,7 @@ and the target key unchanged). Runs on SQLite and, in CI, on PostgreSQL + Redis.
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from conftest import key_id, row_count
 
 from app.clock import utcnow
@@ -118,6 +119,38 @@ def test_a_restricted_admin_cannot_see_or_take_over_a_wider_key(app, client, roo
     assert listed["total"] == len(listed["data"]) == 1  # only itself
     assert nothing_written(app, before) and snapshot(app, target) == snap
     assert client.get("/v1/key", headers={"X-API-Key": root}).status_code == 200
+
+
+def test_an_unbounded_admin_pages_keys_in_the_database(app, client, root, small_admin,
+                                                       make_key):
+    """Its listing is LIMIT/OFFSET in SQL, not every key loaded and checked; a restricted
+    admin's is checked key by key. Both agree with the subset rule on what they see."""
+    made = [key_id(make_key(name=f"k{n}", owner="Acme", scopes=["read"])) for n in range(4)]
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "FROM api_keys" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/v1/admin/keys?page=2&per_page=2",
+                          headers={"X-API-Key": root}).json
+        rooted = list(statements)
+        statements.clear()
+        narrow = client.get("/v1/admin/keys", headers={"X-API-Key": small_admin}).json
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", seen)
+    everyone = [key_id(root), key_id(small_admin), *made]  # oldest first
+    assert [key["id"] for key in page["data"]] == everyone[2:4]
+    assert page["total"] == 6 and page["page"] == 2 and page["per_page"] == 2
+    assert any("LIMIT" in sql for sql in rooted), rooted
+    # small admin: US dairy, 20 a day, expiring tomorrow: none of the read keys made
+    # above (no restrictions, no expiry) lies within it, only itself.
+    assert [key["id"] for key in narrow["data"]] == [key_id(small_admin)]
+    assert narrow["total"] == 1 and not any("LIMIT" in sql for sql in statements)
 
 
 def test_the_last_admin_cannot_be_made_unusable_over_http(app, client, root):
