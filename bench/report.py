@@ -153,7 +153,9 @@ def print_cpu(name: str, cpu: dict, rows: dict) -> None:
                        f"{bound / rows[f'peer_{row}']['rps']:>7.2f}")
         print(f"{row:<8}{cells}{ceiling}")
     print("  the ceiling: the most the app could reach against this table's bare route and "
-          "peer (measured, highest -c) if serving cost it nothing beyond its CPU per call")
+          "peer (measured, highest -c) if serving cost it nothing beyond its CPU per call"
+          + ("" if name.endswith("sqlite") else "; the database server's own CPU, on the "
+             "same cores, is not counted, so here the ceiling is looser still"))
 
 
 def engine_ceiling(http: dict, rows: dict) -> float:
