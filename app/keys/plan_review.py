@@ -2,8 +2,9 @@
 quotas of different plans".
 
 For a window of N UTC days ending today, per plan: its keys, their calls, billable units,
-revenue, the share of key-days that hit the daily limit, and p50/p95 of daily use as a
-fraction of the limit. Per key, a suggestion when the numbers say so:
+revenue (what those units were billed, each at the price it was metered at, as in the
+billing report), the share of key-days that hit the daily limit, and p50/p95 of daily use
+as a fraction of the limit. Per key, a suggestion when the numbers say so:
 - ``upgrade``: it hit its daily limit on at least ``UPGRADE_DAYS`` days of the window;
 - ``downgrade``: its p95 daily use fits in a cheaper plan's limit at <= 50 %.
 
@@ -21,7 +22,8 @@ from ..clock import now
 from ..extensions import db
 from .lifecycle import status
 from .models import ApiKey, DailyQuota, Usage
-from .plans import effective_limits, list_plans, micros_to_price, revenue
+from .plans import amount_due, effective_limits, list_plans, micros_to_price
+from .usage import units_by_price
 
 UPGRADE_DAYS = 3          # days at the limit in the window that suggest an upgrade
 DOWNGRADE_HEADROOM = 0.5  # p95 daily use must fit in a cheaper plan at this share
@@ -43,6 +45,9 @@ class KeyHistory:
     calls: int = 0
     units: int = 0
     active: bool = True
+    # (units, micro-dollars per 1,000 units) as billed: a price change or a plan move
+    # in the window bills each part at its own price.
+    priced_units: tuple[tuple[int, int], ...] = ()
 
 
 def percentile(values, share: float) -> float:
@@ -63,7 +68,8 @@ def plan_figures(plan: PlanTerms, histories: list[KeyHistory]) -> dict:
     at_limit = sum(days_at_limit(h) for h in histories)
     units = sum(h.units for h in histories)
     return {"plan": plan.id, "keys": len(histories), "calls": sum(h.calls for h in histories),
-            "units": units, "revenue": revenue(units, plan.price_micros),
+            "units": units,
+            "revenue": amount_due(pair for h in histories for pair in h.priced_units),
             "days_at_limit_share": round(at_limit / len(fractions), 4) if fractions else 0.0,
             "p50_daily_use": round(percentile(fractions, 0.50), 4),
             "p95_daily_use": round(percentile(fractions, 0.95), 4)}
@@ -125,6 +131,7 @@ def review(days: int = 30) -> dict:
         .where(DailyQuota.day >= start, DailyQuota.day <= today)
         .group_by(DailyQuota.key_id, DailyQuota.day))}
     totals = _usage_totals(start, today)
+    priced = units_by_price(start, today)
     histories = []
     for key in db.session.scalars(select(ApiKey)):
         first = max(start, key.created_at.date())
@@ -133,7 +140,7 @@ def review(days: int = 30) -> dict:
         histories.append(KeyHistory(
             key.id, key.plan, effective_limits(key)["daily_limit"],
             tuple(used.get((key.id, day), 0) for day in key_days), calls, units,
-            active=status(key) == "active"))
+            active=status(key) == "active", priced_units=tuple(priced.get(key.id, ()))))
     return analyse(plans, histories, days)
 
 

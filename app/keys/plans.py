@@ -32,12 +32,6 @@ def micros_to_price(micros: int) -> str:
     return f"{price:.2f}" if price == round(price, 2) else f"{price.normalize():f}"
 
 
-def revenue(units: int, micros_per_1000_units: int) -> str:
-    """What ``units`` cost at this price, in USD rounded half-up to the cent (exact)."""
-    amount = Decimal(units) * micros_per_1000_units / (1000 * MICROS)
-    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
 def amount_due(priced_units) -> str:
     """What (units, micro-dollars per 1,000 units) pairs cost together, in USD, rounded
     half-up to the cent once, at the end (exact: no cent is lost per window)."""

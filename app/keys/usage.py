@@ -46,7 +46,7 @@ def billing_summary(start: date, end: date) -> list[dict]:
     keys = {k.id: {"name": k.name, "owner": k.owner, "plan": k.plan, "deleted": False}
             for k in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(totals)))}
     keys.update(_deleted_keys(set(totals) - set(keys)))
-    priced = _units_by_price(start, end)
+    priced = units_by_price(start, end)
     summary = []
     for key_id, counts in sorted(totals.items()):
         key = keys.get(key_id, {"name": None, "owner": None, "plan": "deleted",
@@ -58,7 +58,7 @@ def billing_summary(start: date, end: date) -> list[dict]:
     return summary
 
 
-def _units_by_price(start: date, end: date) -> dict[str, list[tuple[int, int]]]:
+def units_by_price(start: date, end: date) -> dict[str, list[tuple[int, int]]]:
     """Per key, its billed units at each unit price they were metered at."""
     rows = db.session.execute(
         select(Usage.key_id, Usage.price_per_1000_units_micros, func.sum(Usage.units))

@@ -72,8 +72,9 @@ def test_inactive_keys_get_no_suggestion():
 
 def test_plan_figures():
     keys = [KeyHistory("a", "starter", 5000, (5000, 2500, 0, 5000), calls=12600,
-                       units=12000),
-            KeyHistory("b", "starter", 10000, (400, 400), calls=800, units=800)]
+                       units=12000, priced_units=((12000, 300_000),)),
+            KeyHistory("b", "starter", 10000, (400, 400), calls=800, units=800,
+                       priced_units=((800, 300_000),))]
     review = analyse(PLANS, keys, 4)
     starter = next(p for p in review["plans"] if p["plan"] == "starter")
     # fractions: 1, .5, 0, 1, .04, .04 -> sorted 0, .04, .04, .5, 1, 1
@@ -87,8 +88,18 @@ def test_plan_figures():
     assert [(s["key"], s["action"]) for s in review["suggestions"]] == [("b", "downgrade")]
 
 
+def test_revenue_is_what_was_billed_at_each_price():
+    """Units metered before a price change (or on another plan) keep the price they were
+    metered at, as in the billing report: not the plan's price today."""
+    moved = KeyHistory("a", "pro", 20000, (100, 100), calls=200, units=200,
+                       priced_units=((100, 300_000), (100, 500_000)))  # from starter
+    pro = next(p for p in analyse(PLANS, [moved], 2)["plans"] if p["plan"] == "pro")
+    assert pro["units"] == 200 and pro["revenue"] == "0.08"  # $0.03 + $0.05, not $0.10
+
+
 def put_history(app, full_key, daily, created_days_ago=30):
-    """daily: calls admitted per day, oldest first, ending yesterday."""
+    """daily: calls admitted per day, oldest first, ending yesterday; metered at the
+    key's plan price."""
     today = utcnow().date()
     with app.app_context():
         key = db.session.get(ApiKey, key_id(full_key))
@@ -98,7 +109,8 @@ def put_history(app, full_key, daily, created_days_ago=30):
             db.session.add(DailyQuota(key_id=key.id, day=day, used=used))
             db.session.add(Usage(key_id=key.id, hour=datetime.combine(day, time(9)),
                                  endpoint="GET /v1/items", calls=used, units=used,
-                                 status_2xx=used))
+                                 status_2xx=used, price_per_1000_units_micros=key
+                                 .plan_row.price_per_1000_units_micros))
         db.session.commit()
 
 
@@ -142,6 +154,27 @@ def test_review_over_http_and_cli_from_a_built_history(app, client, make_key):
         args=["usage", "plans", "--csv"]).output)))
     assert [r["plan"] for r in rows] == ["free", "starter", "pro", "enterprise"]
     assert rows[2]["revenue"] == "4.35"
+
+
+def test_after_a_price_change_the_review_and_the_bill_agree(app, client, make_key):
+    """29 days metered at pro's $0.50, then pro costs $1.00 and the key makes 3 calls:
+    the review's revenue for pro is what the billing report charges, at both prices."""
+    admin = make_key(scopes=["read", "write", "admin"], name="admin")
+    headers = {"X-API-Key": admin}
+    key = make_key(plan="pro")
+    put_history(app, key, [1000] * 29)
+    changed = client.patch("/v1/admin/plans/pro", headers=headers,
+                           json={"price_per_1000_units": "1.00"})
+    assert changed.status_code == 200, changed.json
+    for _ in range(3):
+        assert client.get("/v1/items", headers={"X-API-Key": key}).status_code == 200
+    review = client.get("/v1/admin/plan-review?days=30", headers=headers).json
+    pro = next(p for p in review["plans"] if p["plan"] == "pro")
+    bill = client.get("/v1/admin/usage?from=" + (utcnow().date() - timedelta(days=29))
+                      .isoformat(), headers=headers).json["billing"]
+    charged = next(row for row in bill if row["key_id"] == key_id(key))["amount_usd"]
+    assert pro["units"] == 29 * 1000 + 3
+    assert pro["revenue"] == charged == "14.50"  # 29,000 at $0.50 + 3 at $1.00, rounded
 
 
 @pytest.mark.parametrize("history_days", [30, 0])

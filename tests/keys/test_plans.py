@@ -193,9 +193,13 @@ def test_money_is_exact():
     assert plans.price_to_micros("0.000001") == 1
     assert plans.micros_to_price(1) == "0.000001"
     assert plans.micros_to_price(500_000) == "0.50"
-    assert plans.revenue(1, 5_000) == "0.00" and plans.revenue(1000, 5_000) == "0.01"
-    assert plans.revenue(10**9, 300_000) == "300000.00"
-    assert plans.revenue(3, 1_666_667) == "0.01"  # 0.005000001 rounds half-up
+    assert plans.amount_due([(1, 5_000)]) == "0.00"
+    assert plans.amount_due([(1000, 5_000)]) == "0.01"
+    assert plans.amount_due([(10**9, 300_000)]) == "300000.00"
+    assert plans.amount_due([(3, 1_666_667)]) == "0.01"  # 0.005000001 rounds half-up
+    # Rounded once, at the end: $0.004 alone is no cent, twice it is one.
+    assert plans.amount_due([(1, 4_000_000)]) == "0.00"
+    assert plans.amount_due([(1, 4_000_000), (1, 4_000_000)]) == "0.01"
 
 
 def test_a_key_row_joins_its_plan(app, make_key):

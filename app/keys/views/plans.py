@@ -95,8 +95,9 @@ class PlanFigures(ma.Schema):
     keys = ma.fields.Integer(required=True)
     calls = ma.fields.Integer(required=True)
     units = ma.fields.Integer(required=True)
-    revenue = ma.fields.String(required=True,
-                               metadata={"description": "USD at the plan's current price"})
+    revenue = ma.fields.String(required=True, metadata={
+        "description": "USD billed for these units, each at the price it was metered at "
+                       "(as the billing report charges them)"})
     days_at_limit_share = ma.fields.Float(required=True, metadata={
         "description": "share of key-days that hit the daily limit"})
     p50_daily_use = ma.fields.Float(required=True, allow_none=True, metadata={
