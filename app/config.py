@@ -87,6 +87,9 @@ class Config:
     WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "false").lower() == "true"
     # An endpoint that does nothing but fail for this many seconds is disabled (audited).
     WEBHOOK_DISABLE_AFTER = float(os.environ.get("WEBHOOK_DISABLE_AFTER", str(5 * 86400)))
+    # Fernet keys, comma-separated, that encrypt the signing secrets at rest: the first
+    # seals, every one opens (rotation). Empty: stored as they are (the embedded default).
+    WEBHOOK_SECRET_KEYS = os.environ.get("WEBHOOK_SECRET_KEYS", "")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

@@ -38,6 +38,7 @@ declaring what its keys may be restricted to. Views then declare their scope wit
     cli/             flask keys ..., usage ..., plans ..., audit
 """
 from . import openapi, pipeline, settings
+from .webhooks import settings as webhook_settings
 from .dimensions import Dimension, declare  # noqa: F401 (Dimension: for the host API)
 
 
@@ -45,6 +46,7 @@ def init_app(app, api, public=(), dimensions=()):
     """Put every request through the key pipeline and add the key endpoints and CLI.
     ``dimensions``: what the API's keys may be restricted to (dimensions.py)."""
     settings.apply_defaults(app.config)  # what the app does not set itself
+    webhook_settings.check(app.config)   # a malformed WEBHOOK_SECRET_KEYS stops here
     declare(dimensions)  # before the schemas and CLI options are built from them
     pipeline.init_app(app, public)
     openapi.register_security_scheme(api)

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from ...clock import now
 from ...extensions import db
 from .. import audit
-from . import signing, urls
+from . import sealing, signing, urls
 from .models import WebhookDelivery, WebhookEndpoint
 from .settings import allow_private, retry_schedule, setting
 
@@ -66,9 +66,18 @@ def send(http: requests.Session, delivery_id: int, attempt: int) -> None:
         db.session.rollback()
         return  # deleted, retried by hand, or claimed again after a lapse: not ours now
     event, endpoint = delivery.event, delivery.endpoint
-    url, secret, message_id = endpoint.url, endpoint.secret, signing.webhook_id(event.id)
+    url, stored, message_id = endpoint.url, endpoint.secret, signing.webhook_id(event.id)
+    endpoint_id = endpoint.id
     payload = signing.body(event.type, event.created_at, event.data)
     db.session.rollback()  # no transaction stays open while the receiver answers
+    try:
+        secret = sealing.unseal(stored, setting("WEBHOOK_SECRET_KEYS"))
+    except sealing.SecretUnavailable as error:
+        # Nothing is sent unsigned: the attempt fails, and the retries go on, so that
+        # the deliveries go out once the server has its keys back.
+        log.error("webhook %s not sent to %s: %s", message_id, endpoint_id, error)
+        record(delivery_id, attempt, None, str(error))
+        return
     timeout = float(setting("WEBHOOK_TIMEOUT"))
     code, error = post(http, url, payload,
                        signing.signed_headers(secret, message_id, now(), payload), timeout)

@@ -3,7 +3,7 @@
 Whose: a key with scope ``keys`` manages its own owner's (organisation's) endpoints; an
 ``admin`` key any owner's, naming it in the body. An endpoint of another owner is
 answered as if it did not exist (404), so ids do not leak. The signing secret is made
-here and returned once, at creation."""
+here and returned once, at creation; what is stored is sealed (sealing.py)."""
 import re
 import secrets
 import string
@@ -15,7 +15,8 @@ from ...clock import now
 from ...errors import Problem
 from ...extensions import db
 from .models import WebhookDelivery, WebhookEndpoint
-from .settings import allow_private
+from .sealing import seal
+from .settings import allow_private, setting
 from .signing import new_secret
 from .urls import UnsafeUrl, check_url
 
@@ -53,12 +54,16 @@ def _visible():
 
 
 def create(url: str, events: list[str], owner: str | None = None) -> WebhookEndpoint:
+    """The new endpoint, with its signing secret as ``plain_secret`` (never stored: the
+    row holds it sealed) for the one answer that shows it."""
+    secret = new_secret()
     endpoint = WebhookEndpoint(
         id="wh_" + "".join(secrets.choice(ID_ALPHABET) for _ in range(16)),
         owner=owner_for(owner), url=_safe_url(url), events=",".join(sorted(set(events))),
-        secret=new_secret(), created_at=now())
+        secret=seal(secret, setting("WEBHOOK_SECRET_KEYS")), created_at=now())
     db.session.add(endpoint)
     db.session.commit()
+    endpoint.plain_secret = secret
     return endpoint
 
 

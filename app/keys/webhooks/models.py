@@ -12,14 +12,15 @@ from ...extensions import db
 
 class WebhookEndpoint(db.Model):
     """An owner's receiver: a URL, the event types it wants, and the secret that signs
-    what it is sent. The secret is kept as it is: signing (HMAC) needs it, as verifying
-    does on the receiver's side; it is shown once, at creation."""
+    what it is sent. Signing (HMAC) needs the secret back, so it cannot be hashed like a
+    key: it is stored sealed with WEBHOOK_SECRET_KEYS (sealing.py), or as it is without
+    them; it is shown once, at creation."""
     __tablename__ = "webhook_endpoints"
     id: Mapped[str] = mapped_column(String(20), primary_key=True)  # "wh_" + 16 base62
     owner: Mapped[str] = mapped_column(String(120), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     events: Mapped[str] = mapped_column(String(200))  # "key.revoked,quota.threshold"
-    secret: Mapped[str] = mapped_column(String(100))  # "whsec_" + base64
+    secret: Mapped[str] = mapped_column(String(300))  # "fernet:..." sealed, or "whsec_..."
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
     # When the current run of failures began (NULL after a success): after

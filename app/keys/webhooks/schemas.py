@@ -44,7 +44,7 @@ class WebhookSchema(ma.Schema):
 
 
 class NewWebhookSchema(WebhookSchema):
-    secret = fields.String(required=True, metadata={
+    secret = fields.String(required=True, attribute="plain_secret", metadata={
         "description": "whsec_ + base64: verifies the webhook-signature header; shown in "
                        "this answer only"})
 
