@@ -1,4 +1,7 @@
-"""Shared steps of the webhook tests."""
+"""Shared steps and fixtures of the webhook tests (a test module imports the fixtures it
+uses by name: ``from helpers import hooks_app, receiver``)."""
+import pytest
+from receiver import Receiver
 from sqlalchemy import select
 
 from app.extensions import db
@@ -22,3 +25,19 @@ def events_of(app, event_type=None):
         if event_type:
             stmt = stmt.where(WebhookEvent.type == event_type)
         return [(event.type, event.data) for event in db.session.scalars(stmt)]
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on a free port, recording what it is sent."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def hooks_app(app):
+    """The app, delivering to local receivers on a short schedule (1 s between tries)."""
+    app.config.update(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_RETRY_SCHEDULE="1,1,1",
+                      WEBHOOK_TIMEOUT=1)
+    return app

@@ -4,9 +4,7 @@ webhook-id, failed after the last retry, endpoints disabled after 5 days of fail
 import time
 from datetime import timedelta
 
-import pytest
-from helpers import events_of, subscribe
-from receiver import Receiver
+from helpers import events_of, hooks_app, receiver, subscribe  # noqa: F401 (fixtures)
 from sqlalchemy import text
 
 from app.clock import utcnow
@@ -15,20 +13,6 @@ from app.extensions import db
 from app.keys import lifecycle, owners
 from app.keys.webhooks import delivery, reminders, settings
 from conftest import key_id
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def hooks_app(app):
-    app.config.update(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_RETRY_SCHEDULE="1,1,1",
-                      WEBHOOK_TIMEOUT=1)
-    return app
 
 
 def deliver(app):

@@ -4,8 +4,7 @@ secret shown at creation; keys rotate; a secret nobody can open is never sent un
 the migration's downgrade opens them again."""
 import pytest
 from cryptography.fernet import Fernet
-from helpers import subscribe
-from receiver import Receiver
+from helpers import hooks_app, receiver, subscribe  # noqa: F401 (fixtures)
 from sqlalchemy import text
 
 from app import create_app
@@ -40,17 +39,9 @@ def test_a_malformed_key_stops_the_server(tmp_path):
 
 
 @pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def hooks_app(app):
-    app.config.update(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_RETRY_SCHEDULE="1,1,1",
-                      WEBHOOK_TIMEOUT=1, WEBHOOK_SECRET_KEYS=OLD)
-    return app
+def sealed_app(hooks_app):
+    hooks_app.config["WEBHOOK_SECRET_KEYS"] = OLD
+    return hooks_app
 
 
 def stored_secret(app, hook):
@@ -68,30 +59,30 @@ def send_rotation_event(app, client, manager):
         return delivery.run(once=True)
 
 
-def test_stored_sealed_and_delivered_signed_with_the_secret_shown(hooks_app, client,
+def test_stored_sealed_and_delivered_signed_with_the_secret_shown(sealed_app, client,
                                                                   make_key, receiver):
     manager = make_key(scopes=["keys"], owner="Acme")
     hook, secret = subscribe(client, manager, receiver.url)
-    stored = stored_secret(hooks_app, hook)
+    stored = stored_secret(sealed_app, hook)
     assert secret.startswith("whsec_") and stored.startswith("fernet:")
     assert secret not in stored and secret.removeprefix("whsec_") not in stored
-    assert send_rotation_event(hooks_app, client, manager) == 1
+    assert send_rotation_event(sealed_app, client, manager) == 1
     [(_, event)] = receiver.verified(secret)  # raises unless the signature verifies
     assert event["type"] == "key.rotated"
 
 
-def test_keys_rotate_with_seal_secrets(hooks_app, client, make_key, receiver):
+def test_keys_rotate_with_seal_secrets(sealed_app, client, make_key, receiver):
     """Sealed under OLD; NEW put first and seal-secrets run; then NEW alone opens it."""
     manager = make_key(scopes=["keys"], owner="Acme")
     hook, secret = subscribe(client, manager, receiver.url)
-    before = stored_secret(hooks_app, hook)
-    hooks_app.config["WEBHOOK_SECRET_KEYS"] = f"{NEW},{OLD}"
-    result = hooks_app.test_cli_runner().invoke(args=["webhooks", "seal-secrets"])
+    before = stored_secret(sealed_app, hook)
+    sealed_app.config["WEBHOOK_SECRET_KEYS"] = f"{NEW},{OLD}"
+    result = sealed_app.test_cli_runner().invoke(args=["webhooks", "seal-secrets"])
     assert result.exit_code == 0 and "1 signing secret(s) sealed" in result.output
-    after = stored_secret(hooks_app, hook)
+    after = stored_secret(sealed_app, hook)
     assert after != before and sealing.unseal(after, NEW) == secret
-    hooks_app.config["WEBHOOK_SECRET_KEYS"] = NEW
-    assert send_rotation_event(hooks_app, client, manager) == 1
+    sealed_app.config["WEBHOOK_SECRET_KEYS"] = NEW
+    assert send_rotation_event(sealed_app, client, manager) == 1
     assert [event["type"] for _, event in receiver.verified(secret)] == ["key.rotated"]
 
 
@@ -112,14 +103,14 @@ def test_secrets_stored_before_the_keys_are_sealed_by_the_command(app, client, m
     assert sealing.unseal(stored_secret(app, hook), OLD) == secret
 
 
-def test_a_secret_nobody_can_open_is_never_sent_unsigned(hooks_app, client, make_key,
+def test_a_secret_nobody_can_open_is_never_sent_unsigned(sealed_app, client, make_key,
                                                          receiver):
     """The keys went missing: the attempt fails with the reason and nothing is sent;
     with the keys back, the retry delivers it, signed."""
     manager = make_key(scopes=["keys"], owner="Acme")
     hook, secret = subscribe(client, manager, receiver.url)
-    hooks_app.config["WEBHOOK_SECRET_KEYS"] = ""
-    assert send_rotation_event(hooks_app, client, manager) == 1
+    sealed_app.config["WEBHOOK_SECRET_KEYS"] = ""
+    assert send_rotation_event(sealed_app, client, manager) == 1
     assert receiver.verified(secret) == []
     [row] = client.get(f"/v1/webhooks/{hook}/deliveries",
                        headers={"X-API-Key": manager}).json["data"]
@@ -127,11 +118,11 @@ def test_a_secret_nobody_can_open_is_never_sent_unsigned(hooks_app, client, make
     assert row["last_status_code"] is None
     assert row["last_error"] == "the signing secret is sealed, but WEBHOOK_SECRET_KEYS is " \
                                 "not set"
-    hooks_app.config["WEBHOOK_SECRET_KEYS"] = OLD
+    sealed_app.config["WEBHOOK_SECRET_KEYS"] = OLD
     retried = client.post(f"/v1/webhooks/{hook}/deliveries/{row['id']}/retry",
                           headers={"X-API-Key": manager})
     assert retried.status_code == 200
-    with hooks_app.app_context():
+    with sealed_app.app_context():
         assert delivery.run(once=True) == 1
     assert [event["type"] for _, event in receiver.verified(secret)] == ["key.rotated"]
 

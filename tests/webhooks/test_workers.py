@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import events_of
-from receiver import Receiver
+from helpers import events_of, receiver  # noqa: F401 (fixture)
 from servers import ROOT, Gunicorn
 
 from app.clock import utcnow
@@ -26,13 +25,6 @@ from conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_app
 
 FLASK = Path(sys.executable).parent / "flask"
 HOOK_SETTINGS = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_RETRY_SCHEDULE": "1,1,1"}
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def endpoint_for(app, owner: str, url: str) -> str:
